@@ -1,0 +1,120 @@
+"""Threshold update: the seed's pseudocode in float, and its fixed-point twin.
+
+Float (the seed, verbatim)::
+
+    avg_out = mean(masked_out); avg_in = mean(included)
+    delta = (avg_out - avg_in) * learning_rate
+    threshold = clamp(threshold + delta, 0, 1)
+
+``direction="pseudocode"`` (default) is that rule. With mask = score >= threshold every masked-out
+score is below every included one, so ``avg_out <= avg_in`` and this rule can only lower the
+threshold. ``direction="prose"`` follows the seed's prose instead: when masked-out blocks carry
+more gradient, *include more padding*; since raising the threshold includes less, the prose's
+intent is ``threshold -= (avg_out - avg_in) * learning_rate``, which can only raise it.
+
+Empty sets (no masked-out block, or no included block): there is nothing to compare, the
+threshold is returned unchanged (the pseudocode would produce NaN).
+
+Fixed point (hardware twin; formats in :mod:`golden.fixed`): scores and the threshold are
+``UQ(1, 15)`` raw codes in ``0..2**15``, the learning rate ``UQ(0, 16)``::
+
+    avg_out = floor(sum(out) / n_out)                       UQ(1, 15)
+    avg_in  = floor(sum(in) / n_in)                         UQ(1, 15)
+    gap     = avg_out - avg_in   (prose: avg_in - avg_out)  SQ(2, 15)
+    delta   = round_half_up(gap * lr / 2**16)               SQ(2, 15)
+    threshold = clamp(threshold + delta, 0, 2**15)          UQ(1, 15)
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import fixed
+from ._check import check_choice
+
+__all__ = ["DIRECTIONS", "update_threshold", "ThresholdTerms", "threshold_update_fixed",
+           "update_threshold_fixed"]
+
+DIRECTIONS = ("pseudocode", "prose")
+
+
+def _real(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, not {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, not {value!r}")
+    return value
+
+
+def update_threshold(masked_out_gradients, included_gradients, threshold, learning_rate,
+                     direction="pseudocode"):
+    """The seed's threshold update (float). See the module docstring."""
+    threshold = _real("threshold", threshold)
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be within [0, 1], not {threshold!r}")
+    learning_rate = _real("learning_rate", learning_rate)
+    if learning_rate < 0:
+        raise ValueError(f"learning_rate must be non-negative, not {learning_rate!r}")
+    check_choice("direction", direction, DIRECTIONS)
+    out = np.asarray(masked_out_gradients, dtype=np.float64).ravel()
+    inc = np.asarray(included_gradients, dtype=np.float64).ravel()
+    if out.size == 0 or inc.size == 0:
+        return threshold
+    gap = out.mean() - inc.mean()
+    if direction == "prose":
+        gap = -gap
+    return float(min(1.0, max(0.0, threshold + gap * learning_rate)))
+
+
+class ThresholdTerms(NamedTuple):
+    """Every intermediate of the fixed-point update (raw codes), for checking hardware."""
+    threshold: int
+    avg_out: int
+    avg_in: int
+    delta: int
+
+
+def _raw_scores(name, values):
+    values = np.asarray(values).ravel()
+    if values.size and not np.issubdtype(values.dtype, np.integer):
+        raise TypeError(f"{name} must hold raw integer codes, not {values.dtype}")
+    values = values.astype(np.int64)
+    if values.size and (values.min() < 0 or values.max() > fixed.ONE):
+        raise ValueError(f"{name} must be {fixed.SCORE!r} codes within 0..{fixed.ONE}, "
+                         f"not {values.min()}..{values.max()}")
+    return values
+
+
+def _raw_int(name, value, lo, hi, shape):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a raw {shape!r} integer code, not {value!r}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be a {shape!r} code within {lo}..{hi}, not {value!r}")
+    return int(value)
+
+
+def threshold_update_fixed(masked_out_scores, included_scores, threshold, learning_rate,
+                           direction="pseudocode"):
+    """Fixed-point threshold update with its intermediates. See the module docstring."""
+    threshold = _raw_int("threshold", threshold, 0, fixed.ONE, fixed.THRESHOLD)
+    learning_rate = _raw_int("learning_rate", learning_rate, 0, fixed.LEARNING_RATE.max_raw,
+                             fixed.LEARNING_RATE)
+    check_choice("direction", direction, DIRECTIONS)
+    out = _raw_scores("masked_out_scores", masked_out_scores)
+    inc = _raw_scores("included_scores", included_scores)
+    avg_out = int(out.sum()) // out.size if out.size else 0
+    avg_in = int(inc.sum()) // inc.size if inc.size else 0
+    if out.size == 0 or inc.size == 0:
+        return ThresholdTerms(threshold, avg_out, avg_in, 0)
+    gap = avg_out - avg_in if direction == "pseudocode" else avg_in - avg_out
+    delta = int(fixed.round_shift(gap * learning_rate, fixed.LEARNING_RATE.f_bits))
+    new = min(fixed.ONE, max(0, threshold + delta))
+    return ThresholdTerms(new, avg_out, avg_in, delta)
+
+
+def update_threshold_fixed(masked_out_scores, included_scores, threshold, learning_rate,
+                           direction="pseudocode"):
+    """Fixed-point twin of :func:`update_threshold` on raw codes; returns the new threshold."""
+    return threshold_update_fixed(masked_out_scores, included_scores, threshold, learning_rate,
+                                  direction).threshold

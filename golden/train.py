@@ -1,0 +1,198 @@
+"""Training procedure with dynamic padding masking (NumPy, float64), on scikit-learn's digits.
+
+Network: masked conv (1 -> 8 channels, 5x5, padding 2 on every side) -> ReLU -> 2x2 average
+pooling -> dense 128 -> 10, softmax cross-entropy, SGD with momentum.
+
+Mask learning runs *per step*: after the backward pass of every ``mask_interval``-th step the
+gradient dL/dx~ of that batch goes through a :class:`MaskLearner`, which returns the mask for
+the following steps and the new threshold (:func:`golden.mask_update_fixed`, or the float
+:func:`golden.mask_update`). Static variants (zero/replicate/reflect) use every block.
+
+The held-out accuracy is measured with the final mask.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import fixed
+from ._check import check_choice, check_int
+from .blocks import block_grid_shape, padding_blocks
+from .nn import AvgPool2, Dense, MaskedConv2d, ReLU, softmax_cross_entropy
+from .relevance import mask_update, mask_update_fixed, quantize_gradients
+from .threshold import DIRECTIONS
+
+__all__ = ["VARIANTS", "TrainConfig", "MaskLearner", "TrainResult", "load_digits", "train"]
+
+#: variant name -> (padding mode, mask direction or None for a static, all-included mask)
+VARIANTS = {
+    "zero": ("zero", None),
+    "replicate": ("replicate", None),
+    "reflect": ("reflect", None),
+    "dynamic-pseudocode": (None, "pseudocode"),
+    "dynamic-prose": (None, "prose"),
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    variant: str = "dynamic-pseudocode"
+    seed: int = 0
+    epochs: int = 20
+    batch: int = 32
+    learning_rate: float = 0.05
+    momentum: float = 0.9
+    channels: int = 8
+    kernel: int = 5
+    padding: int = 2
+    block: int = 2
+    dynamic_mode: str = "reflect"   #: padding mode of the dynamic variants
+    threshold: float = 0.5          #: initial threshold
+    threshold_lr: float = 0.02      #: learning rate of the threshold update
+    mask_interval: int = 1          #: steps between mask updates
+    numerics: str = "fixed"         #: "fixed" (hardware twin) or "float" (the seed's pseudocode)
+
+    def __post_init__(self):
+        check_choice("variant", self.variant, tuple(VARIANTS))
+        check_choice("numerics", self.numerics, ("fixed", "float"))
+        for name in ("epochs", "batch", "channels", "kernel", "block", "mask_interval"):
+            check_int(name, getattr(self, name), minimum=1)
+        check_int("padding", self.padding, minimum=0)
+
+    @property
+    def mode(self):
+        return VARIANTS[self.variant][0] or self.dynamic_mode
+
+    @property
+    def direction(self):
+        return VARIANTS[self.variant][1]
+
+
+class MaskLearner:
+    """dL/dx~ of a batch -> (mask, threshold) for the next steps, in golden float or fixed point.
+
+    Thresholds are reported as floats; on the fixed path ``threshold_raw`` is the exact code.
+    """
+
+    def __init__(self, *, padding, block, threshold, learning_rate, direction, numerics="fixed"):
+        check_choice("direction", direction, DIRECTIONS)
+        check_choice("numerics", numerics, ("fixed", "float"))
+        self.padding, self.block, self.direction, self.numerics = padding, block, direction, numerics
+        if numerics == "fixed":
+            self.threshold_raw = fixed.THRESHOLD.from_float(threshold)
+            self.learning_rate_raw = fixed.LEARNING_RATE.from_float(learning_rate)
+            self.threshold = fixed.THRESHOLD.to_float(self.threshold_raw)
+        else:
+            self.threshold, self.learning_rate = float(threshold), float(learning_rate)
+
+    def update(self, grad_x_tilde):
+        if self.numerics == "fixed":
+            raw, _ = quantize_gradients(grad_x_tilde)
+            result = mask_update_fixed(raw, self.padding, self.block, self.threshold_raw,
+                                       self.learning_rate_raw, self.direction)
+            self.threshold_raw = result.threshold
+            self.threshold = fixed.THRESHOLD.to_float(result.threshold)
+        else:
+            result = mask_update(grad_x_tilde, self.padding, self.block, self.threshold,
+                                 self.learning_rate, self.direction)
+            self.threshold = result.threshold
+        return result.mask, self.threshold
+
+
+@dataclass
+class TrainResult:
+    config: TrainConfig
+    test_accuracy: float
+    epoch_losses: list = field(default_factory=list)
+    thresholds: list = field(default_factory=list)      #: after every mask update (initial first)
+    included: list = field(default_factory=list)        #: fraction of padding blocks included
+    masks: list = field(default_factory=list)           #: every mask (dynamic variants)
+    mask: np.ndarray = None                             #: final mask
+    pad_blocks: np.ndarray = None
+
+
+def load_digits(split_seed=0, test_fraction=0.25):
+    """Digits (8x8, 0..16) standardized with the training set's mean and std; fixed split."""
+    from sklearn.datasets import load_digits as _load  # bundled with scikit-learn: no download
+    digits = _load()
+    images = digits.images.astype(np.float64)[:, None]
+    labels = digits.target.astype(np.int64)
+    order = np.random.default_rng(split_seed).permutation(len(labels))
+    cut = int(round(len(labels) * (1 - test_fraction)))
+    train_idx, test_idx = order[:cut], order[cut:]
+    mean, std = images[train_idx].mean(), images[train_idx].std()
+    images = (images - mean) / std
+    return images[train_idx], labels[train_idx], images[test_idx], labels[test_idx]
+
+
+def _network(config, rng):
+    conv = MaskedConv2d(1, config.channels, config.kernel, padding=config.padding,
+                        mode=config.mode, block=config.block, rng=rng)
+    side = 8 + 2 * config.padding - config.kernel + 1
+    if side < 2 or side % 2:
+        raise ValueError(f"kernel and padding must give an even conv output side, not {side}")
+    dense = Dense(config.channels * (side // 2) ** 2, 10, rng=rng)
+    return conv, [conv, ReLU(), AvgPool2(), dense]
+
+
+def _forward(layers, x):
+    for layer in layers:
+        x = layer.forward(x)
+    return x
+
+
+def train(config, data, *, learner=None, progress=None):
+    """Train one network; ``progress(steps)`` is called after every step if given.
+
+    ``learner`` overrides the golden :class:`MaskLearner` of the dynamic variants (same
+    interface: ``update(grad_x_tilde) -> (mask, threshold)``).
+    """
+    x_train, y_train, x_test, y_test = data
+    rng = np.random.default_rng(config.seed)
+    conv, layers = _network(config, rng)
+    height, width = x_train.shape[-2:]
+    dynamic = config.direction is not None
+    if dynamic and learner is None:
+        learner = MaskLearner(padding=config.padding, block=config.block,
+                              threshold=config.threshold, learning_rate=config.threshold_lr,
+                              direction=config.direction, numerics=config.numerics)
+    result = TrainResult(config, 0.0)
+    result.pad_blocks = padding_blocks(height, width, config.padding, config.block)
+    if dynamic:
+        result.thresholds.append(learner.threshold)
+        result.included.append(1.0)
+    velocity = [np.zeros_like(p) for layer in layers for p, _ in layer.params()]
+    step = 0
+    for _ in range(config.epochs):
+        order = rng.permutation(len(y_train))
+        losses = []
+        for start in range(0, len(order), config.batch):
+            idx = order[start:start + config.batch]
+            loss, grad = softmax_cross_entropy(_forward(layers, x_train[idx]), y_train[idx])
+            losses.append(loss)
+            for layer in reversed(layers):
+                grad = layer.backward(grad)
+            params = [(p, getattr(layer, g)) for layer in layers for p, g in layer.params()]
+            for (param, g), v in zip(params, velocity, strict=True):
+                v *= config.momentum
+                v -= config.learning_rate * g
+                param += v
+            step += 1
+            if dynamic and step % config.mask_interval == 0:
+                mask, threshold = learner.update(conv.grad_x_tilde)
+                conv.set_mask(mask, height, width)
+                result.thresholds.append(threshold)
+                result.included.append(float(mask[result.pad_blocks].mean()))
+                result.masks.append(mask)
+            if progress is not None:
+                progress(1)
+        result.epoch_losses.append(float(np.mean(losses)))
+    logits = _forward(layers, x_test)
+    result.test_accuracy = float((logits.argmax(axis=1) == y_test).mean())
+    result.mask = conv.mask if conv.mask is not None else np.ones(
+        block_grid_shape(height, width, config.padding, config.block), dtype=bool)
+    return result
+
+
+def steps_per_run(config, n_train):
+    return config.epochs * -(-n_train // config.batch)

@@ -1,0 +1,1 @@
+"""padmask simulation drivers, testbench helpers, benchmarks and the ``padmask`` command."""
