@@ -64,6 +64,7 @@ def masked_input(x, *, padding=0, mode="zero", pad_value=0, mask=None, block=4):
 
 _scratch = threading.local()
 _SCRATCH_LIMIT = 64 << 20  # bytes; larger temporaries are not kept between calls
+_GROUP_BYTES = 1 << 20     # bytes of GEMM product per group of images (fits in L2)
 
 
 def _scratch_array(name, shape, dtype):
@@ -83,44 +84,57 @@ def _scratch_array(name, shape, dtype):
     return buffer[:size].view(dtype).reshape(shape)
 
 
-def correlate(xp, w, stride, dtype, *, bias=None):
-    """Cross-correlate ``xp`` ``(N, C, Hp, Wp)`` with ``w`` ``(Co, C, K, K)``, computing in ``dtype``.
+def correlate(xp, w, stride, dtype, *, out_dtype, bias=None):
+    """Cross-correlate ``xp`` ``(N, C, Hp, Wp)`` with ``w`` ``(Co, C, K, K)`` computing in ``dtype``.
 
-    Returns a ``(Co, Ho, N, Wo)`` view, valid until the next call on this thread; the caller copies
-    it out. The padded rows are split by phase (row mod stride) and the K column taps of each
-    channel are laid out side by side, so each of the K row taps is one GEMM
-    ``(Co, C*K) @ (C*K, Ho*N*Wo)`` on a slice of that layout, with no further copies.
-    ``bias`` (``(Co,)``), if given, is added in ``dtype``.
+    Returns a fresh ``(N, Co, Ho, Wo)`` array of ``out_dtype``; ``bias`` (``(Co,)``), if given,
+    is added in ``dtype``. Layout: the padded rows are split by phase (row mod stride) and the K
+    column taps of each channel are laid side by side, so one GEMM ``(K*Co, C*K) @ (C*K, rows)``
+    per group of images computes every row tap of every output; each output then adds K row-shifted
+    slices of that product. Groups are sized to keep the product in cache.
     """
     n, c, hp, wp = xp.shape
     co, _, k, _ = w.shape
     ho, wo = output_size(hp, k, stride), output_size(wp, k, stride)
     hq = -(-hp // stride)
-    cols = _scratch_array("cols", (c, k, stride, hq, n, wo), dtype)
-    src = xp.transpose(1, 2, 0, 3)  # (C, Hp, N, Wp)
+    row_len, span = stride * hq * wo, ho * wo
+    cols = _scratch_array("cols", (c, k, n, stride, hq, wo), dtype)
     for phase in range(stride):
-        rows = src[:, phase::stride]
+        rows = xp[:, :, phase::stride].transpose(1, 0, 2, 3)  # (C, N, rows of this phase, Wp)
         for kx in range(k):
-            cols[:, kx, phase, :rows.shape[1]] = rows[..., kx:kx + stride * (wo - 1) + 1:stride]
-    flat = cols.reshape(c * k, stride * hq * n * wo)
-    span = ho * n * wo
-    y = _scratch_array("acc", (co, span), dtype)
-    part = _scratch_array("part", (co, span), dtype) if k > 1 else None
-    for ky in range(k):
-        start = ((ky % stride) * hq + ky // stride) * n * wo
-        wk = np.ascontiguousarray(w[:, :, ky, :], dtype=dtype).reshape(co, c * k)
-        np.matmul(wk, flat[:, start:start + span], out=y if ky == 0 else part)
-        if ky:
-            y += part
-    if bias is not None:
-        y += np.asarray(bias, dtype=dtype)[:, None]
-    return y.reshape(co, ho, n, wo)
+            cols[:, kx, :, phase, :rows.shape[2]] = rows[..., kx:kx + stride * (wo - 1) + 1:stride]
+    flat = cols.reshape(c * k, n, row_len)
+    taps = np.ascontiguousarray(w.transpose(2, 0, 1, 3), dtype=dtype).reshape(k * co, c * k)
+    starts = [((ky % stride) * hq + ky // stride) * wo for ky in range(k)]
+    bias = None if bias is None else np.asarray(bias, dtype=dtype).reshape(co, 1, 1)
+    out = np.empty((n, co, span), dtype=out_dtype)
+    group = max(1, _GROUP_BYTES // (k * co * row_len * np.dtype(dtype).itemsize))
+    for first in range(0, n, group):
+        last = min(n, first + group)
+        m = last - first
+        product = _scratch_array("product", (k * co, m * row_len), dtype)
+        np.matmul(taps, flat[:, first:last].reshape(c * k, m * row_len), out=product)
+        product = product.reshape(k, co, m, row_len)
+        terms = [product[ky, :, :, starts[ky]:starts[ky] + span] for ky in range(k)]
+        if bias is not None:
+            terms.append(bias)
+        dst = out[first:last].transpose(1, 0, 2)
+        running = terms[0]
+        if len(terms) > 2:
+            acc = _scratch_array("acc", (co, m, span), dtype)
+            for term in terms[1:-1]:
+                np.add(running, term, out=acc)
+                running = acc
+        if len(terms) == 1:
+            np.copyto(dst, running, casting="unsafe")
+        else:  # the last addition also converts to the output dtype
+            np.add(running, terms[-1], out=dst, casting="unsafe")
+    return out.reshape(n, co, ho, wo)
 
 
 def conv_padded(xp, w, stride, bias=None):
     """Float64 cross-correlation of an already padded ``(N, C, Hp, Wp)`` input; a fresh array."""
-    y = correlate(xp, w, stride, np.float64, bias=bias)
-    return np.ascontiguousarray(y.transpose(2, 0, 1, 3))
+    return correlate(xp, w, stride, np.float64, out_dtype=np.float64, bias=bias)
 
 
 def _check_kernel(w, channels, integer):
@@ -193,9 +207,7 @@ def masked_conv2d(x, w, *, bias=None, stride=1, padding=0, mode="zero", pad_valu
         # The bias joins the float sum only while the sum stays exact.
         fold = bias is not None and dtype != np.int64 and bound + bias_max <= (
             _FLOAT32_EXACT if dtype == np.float32 else _FLOAT64_EXACT)
-        y = correlate(xp, w, stride, dtype, bias=bias if fold else None)
-        out = np.empty((y.shape[2], y.shape[0], y.shape[1], y.shape[3]), dtype=np.int64)
-        np.copyto(out, y.transpose(2, 0, 1, 3), casting="unsafe")
+        out = correlate(xp, w, stride, dtype, out_dtype=np.int64, bias=bias if fold else None)
         if bias is not None and not fold:
             out += bias.astype(np.int64)[None, :, None, None]
     else:
