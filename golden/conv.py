@@ -104,6 +104,9 @@ def correlate(xp, w, stride, dtype, *, out_dtype, bias=None):
         rows = xp[:, :, phase::stride].transpose(1, 0, 2, 3)  # (C, N, rows of this phase, Wp)
         for kx in range(k):
             cols[:, kx, :, phase, :rows.shape[2]] = rows[..., kx:kx + stride * (wo - 1) + 1:stride]
+        # A phase may be one row short; the GEMM reads that row too (its products are never
+        # used), so it must hold numbers, not stale scratch bits.
+        cols[:, :, :, phase, rows.shape[2]:] = 0
     flat = cols.reshape(c * k, n, row_len)
     taps = np.ascontiguousarray(w.transpose(2, 0, 1, 3), dtype=dtype).reshape(k * co, c * k)
     starts = [((ky % stride) * hq + ky // stride) * wo for ky in range(k)]
