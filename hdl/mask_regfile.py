@@ -1,0 +1,90 @@
+"""Block-mask register file: one bit per block of the largest padded frame, in two banks.
+
+The engine reads the *active* bank; the host (and later the mask-generation unit) writes the
+*shadow* bank. ``commit`` arms a swap that happens at the next frame boundary (``frame_start``,
+pulsed by the window generator just before it begins a frame), so a frame never sees a
+half-written mask. The swap exchanges the banks' roles: afterwards the shadow bank holds the mask
+that was active, and must be rewritten in full before the next commit. Write the shadow bank,
+commit, and wait for ``pending`` to fall before writing it again; a commit in the cycle of a swap
+arms the next swap.
+
+Bit ``i`` is block ``(i // grid_w, i % grid_w)`` of the largest frame's grid; a smaller frame uses
+the top-left part of that grid (the grid is anchored at the padded frame's top-left pixel).
+Access is by 32-bit words: word ``j`` holds bits ``32*j .. 32*j + 31``; bits beyond the grid are
+stored and read back but never used.
+
+Reset state: both banks all ones (every block included), no swap pending.
+"""
+
+from amaranth.hdl import Module, Mux, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
+
+__all__ = ["BlockMaskRegisterFile", "WORD"]
+
+WORD = 32
+
+
+class BlockMaskRegisterFile(wiring.Component):
+    """Double-banked block mask.
+
+    Ports
+    -----
+    active : Out(bits)           the active bank, read by the window generator
+    addr, w_data, w_en : In      shadow-bank word write (takes effect on the next cycle)
+    r_bank : In(1)               read-back bank: 0 = shadow, 1 = active
+    r_data : Out(32)             word ``addr`` of bank ``r_bank`` (combinational)
+    commit : In(1)               arm a swap at the next ``frame_start``
+    frame_start : In(1)          frame-boundary strobe from the window generator
+    pending : Out(1)             a swap is armed and has not happened yet
+    """
+
+    def __init__(self, bits):
+        if isinstance(bits, bool) or not isinstance(bits, int) or bits < 1:
+            raise ValueError(f"bits must be a positive integer, not {bits!r}")
+        self._bits = bits
+        self._words = -(-bits // WORD)
+        super().__init__({
+            "active": Out(bits),
+            "addr": In(max(1, ceil_log2(self._words))), "w_data": In(WORD), "w_en": In(1),
+            "r_bank": In(1), "r_data": Out(WORD),
+            "commit": In(1), "frame_start": In(1), "pending": Out(1),
+        })
+
+    @property
+    def bits(self):
+        return self._bits
+
+    @property
+    def words(self):
+        return self._words
+
+    def elaborate(self, platform):
+        m = Module()
+        width = self._words * WORD
+        banks = [Signal(width, init=2**width - 1, name=f"bank{i}") for i in range(2)]
+        select = Signal()  # which bank is active
+        pending = Signal()
+
+        active = Mux(select, banks[1], banks[0])
+        shadow = Mux(select, banks[0], banks[1])
+        m.d.comb += [
+            self.active.eq(active[:self._bits]),
+            self.pending.eq(pending),
+            self.r_data.eq(Mux(self.r_bank, active, shadow).word_select(self.addr, WORD)),
+        ]
+
+        with m.If(self.commit):
+            m.d.sync += pending.eq(1)
+        with m.If(self.frame_start & pending):
+            m.d.sync += [select.eq(~select), pending.eq(self.commit)]
+
+        with m.If(self.w_en):
+            for i, bank in enumerate(banks):
+                with m.If(select != i):
+                    with m.Switch(self.addr):
+                        for j in range(self._words):
+                            with m.Case(j):
+                                m.d.sync += bank.word_select(j, WORD).eq(self.w_data)
+        return m

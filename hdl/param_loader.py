@@ -1,0 +1,149 @@
+"""Parameter loader: weights and biases of a layer from a stream into the MAC array's memories.
+
+Stream order (one signed 16-bit word per beat, ``last`` on the final one), for the ``cin`` and
+``cout`` configured when the load starts::
+
+    w[co][c][ky][kx]   for co < cout, c < cin, ky < K, kx < K   (PyTorch's weight.flatten())
+    bias[co]           for co < cout
+
+One word per cycle, always ready. Errors (``error`` pulses, the core keeps a sticky flag):
+
+* ``last`` before the final bias: the load ends there (what came is written);
+* no ``last`` on the final bias: the following words are dropped up to and including ``last``;
+* ``cin``/``cout`` zero or above the elaborated maximum: the whole load is dropped up to ``last``;
+* a weight outside the weight format or a bias outside the bias format: flagged, stored
+  truncated.
+
+Load parameters while no frame is in flight (``busy`` of the core low): the memories are read by
+frames in progress.
+"""
+
+from amaranth.hdl import Module, Signal, signed
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["ParamLoader", "param_layout"]
+
+
+def param_layout():
+    return data.StructLayout({"data": signed(16), "last": 1})
+
+
+class ParamLoader(wiring.Component):
+    def __init__(self, params):
+        self._params = params
+        p = params
+        super().__init__({
+            "i": In(stream.Signature(param_layout())),
+            "cin": In(16), "cout": In(16),
+            "w_addr": Out(range(p.groups * p.max_cin)),
+            "w_index": Out(range(p.lanes * p.taps)),
+            "w_data": Out(signed(p.weight_width)),
+            "w_en": Out(1),
+            "b_addr": Out(range(p.groups)),
+            "b_lane": Out(range(p.lanes)),
+            "b_data": Out(signed(p.bias_width)),
+            "b_en": Out(1),
+            "busy": Out(1),
+            "error": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self._params
+        word = self.i.payload
+
+        cin = Signal(16)
+        cout = Signal(16)
+        c = Signal(16)
+        co = Signal(16)
+        tap = Signal(range(p.taps))
+        lane = Signal(range(p.lanes))
+        group = Signal(range(p.groups))
+        weights_done = Signal()  # in the bias part
+
+        m.d.comb += self.i.ready.eq(1)
+        fire = self.i.valid
+
+        w_lo, w_hi = -(1 << (p.weight_width - 1)), (1 << (p.weight_width - 1)) - 1
+        b_lo, b_hi = -(1 << (p.bias_width - 1)), (1 << (p.bias_width - 1)) - 1
+        m.d.comb += [
+            self.w_addr.eq(group * p.max_cin + c),
+            self.w_index.eq(lane * p.taps + tap),
+            self.w_data.eq(word.data),
+            self.b_addr.eq(group),
+            self.b_lane.eq(lane),
+            self.b_data.eq(word.data),
+        ]
+
+        def restart():
+            return [c.eq(0), co.eq(0), tap.eq(0), lane.eq(0), group.eq(0),
+                    weights_done.eq(0)]
+
+        with m.FSM(name="load"):
+            with m.State("IDLE"):
+                with m.If(fire):
+                    bad = ((self.cin == 0) | (self.cin > p.max_cin) |
+                           (self.cout == 0) | (self.cout > p.max_cout))
+                    m.d.sync += [cin.eq(self.cin), cout.eq(self.cout)]
+                    with m.If(bad):
+                        m.d.comb += self.error.eq(1)
+                        with m.If(~word.last):
+                            m.next = "DRAIN"
+                    with m.Else():
+                        # The first word is a weight (w[0][0][0][0]); handle it as in LOAD.
+                        m.d.comb += self.w_en.eq(1)
+                        m.d.comb += self.error.eq((word.data < w_lo) | (word.data > w_hi))
+                        self._advance(m, p, self.cin, self.cout, c, co, tap, lane, group,
+                                      weights_done, word, restart)
+            with m.State("LOAD"):
+                m.d.comb += self.busy.eq(1)
+                with m.If(fire):
+                    with m.If(weights_done):
+                        m.d.comb += [self.b_en.eq(1),
+                                     self.error.eq((word.data < b_lo) | (word.data > b_hi))]
+                    with m.Else():
+                        m.d.comb += [self.w_en.eq(1),
+                                     self.error.eq((word.data < w_lo) | (word.data > w_hi))]
+                    self._advance(m, p, cin, cout, c, co, tap, lane, group, weights_done, word,
+                                  restart)
+            with m.State("DRAIN"):
+                m.d.comb += self.busy.eq(1)
+                with m.If(fire & word.last):
+                    m.next = "IDLE"
+        return m
+
+    def _advance(self, m, p, cin, cout, c, co, tap, lane, group, weights_done, word, restart):
+        """Step to the next word position; end the load at the final bias or at ``last``."""
+        final = weights_done & (co == cout - 1)
+        with m.If(final):
+            m.d.sync += restart()
+            with m.If(~word.last):
+                m.d.comb += self.error.eq(1)
+                m.next = "DRAIN"
+            with m.Else():
+                m.next = "IDLE"
+        with m.Elif(word.last):  # early end: keep what came
+            m.d.comb += self.error.eq(1)
+            m.d.sync += restart()
+            m.next = "IDLE"
+        with m.Else():
+            m.next = "LOAD"
+            with m.If(weights_done):
+                m.d.sync += co.eq(co + 1)
+                with m.If(lane == p.lanes - 1):
+                    m.d.sync += [lane.eq(0), group.eq(group + 1)]
+                with m.Else():
+                    m.d.sync += lane.eq(lane + 1)
+            with m.Elif(tap != p.taps - 1):
+                m.d.sync += tap.eq(tap + 1)
+            with m.Elif(c != cin - 1):
+                m.d.sync += [tap.eq(0), c.eq(c + 1)]
+            with m.Else():
+                m.d.sync += [tap.eq(0), c.eq(0)]
+                with m.If(co == cout - 1):  # weights complete: biases from co = 0
+                    m.d.sync += [co.eq(0), lane.eq(0), group.eq(0), weights_done.eq(1)]
+                with m.Elif(lane == p.lanes - 1):
+                    m.d.sync += [co.eq(co + 1), lane.eq(0), group.eq(group + 1)]
+                with m.Else():
+                    m.d.sync += [co.eq(co + 1), lane.eq(lane + 1)]

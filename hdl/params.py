@@ -1,0 +1,149 @@
+"""Elaboration parameters of the convolution core, validated once, and everything derived from them.
+
+Every width, depth and latency of the core is derived here, so the hardware, the timing model
+(``sim/timing.py``), the tests and the documentation read the same numbers.
+"""
+
+from dataclasses import dataclass
+
+from amaranth.hdl import signed
+from amaranth.lib import data, enum
+from amaranth.utils import ceil_log2
+
+from golden import fixed
+
+__all__ = ["KERNELS", "PadMode", "CoreParams"]
+
+#: kernel sizes the window generator supports (odd, so windows have a centre)
+KERNELS = (1, 3, 5, 7)
+
+
+class PadMode(enum.Enum, shape=2):
+    """Padding mode register values (same names as the golden model's ``mode``)."""
+    ZERO = 0
+    CONSTANT = 1
+    REPLICATE = 2
+    REFLECT = 3
+
+    @classmethod
+    def from_name(cls, name):
+        return {"zero": cls.ZERO, "constant": cls.CONSTANT, "replicate": cls.REPLICATE,
+                "reflect": cls.REFLECT}[name]
+
+
+def _positive(name, value, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer, not {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {value!r}")
+
+
+@dataclass(frozen=True)
+class CoreParams:
+    """Elaboration-time parameters of the convolution core.
+
+    Run-time configuration (frame size, pads, mode, stride, channel counts, shift) may take any
+    value up to these maxima; pads may be 0..``kernel - 1``.
+    """
+
+    kernel: int = 3          #: K, one of :data:`KERNELS`
+    lanes: int = 4           #: P, output channels computed in parallel
+    max_height: int = 64     #: largest frame height (unpadded)
+    max_width: int = 64      #: largest frame width (unpadded)
+    max_cin: int = 16        #: largest number of input channels
+    max_cout: int = 16       #: largest number of output channels
+    block: int = 4           #: mask block edge in pixels, a power of two
+    act_width: int = fixed.ACTIVATION.width
+    weight_width: int = fixed.WEIGHT.width
+    bias_width: int = fixed.BIAS.width
+    out_width: int = fixed.OUTPUT.width
+
+    def __post_init__(self):
+        if isinstance(self.kernel, bool) or not isinstance(self.kernel, int):
+            raise TypeError(f"kernel must be an integer, not {self.kernel!r}")
+        if self.kernel not in KERNELS:
+            raise ValueError(f"kernel must be one of 1, 3, 5, 7, not {self.kernel!r}")
+        for name in ("lanes", "max_height", "max_width", "max_cin", "max_cout", "block"):
+            _positive(name, getattr(self, name))
+        for name in ("act_width", "weight_width", "bias_width", "out_width"):
+            _positive(name, getattr(self, name), 2)
+        if self.block & (self.block - 1):
+            raise ValueError(f"block must be a power of two, not {self.block!r}")
+        if self.max_height > 4095 or self.max_width > 4095:
+            raise ValueError(f"max_height and max_width must be at most 4095, not "
+                             f"{self.max_height}x{self.max_width}")
+
+    # --- geometry ----------------------------------------------------------------------------
+    @property
+    def max_pad(self):
+        return self.kernel - 1
+
+    @property
+    def taps(self):
+        return self.kernel * self.kernel
+
+    @property
+    def max_padded_height(self):
+        return self.max_height + 2 * self.max_pad
+
+    @property
+    def max_padded_width(self):
+        return self.max_width + 2 * self.max_pad
+
+    @property
+    def grid_shape(self):
+        """Block grid of the largest padded frame; every frame's grid is its top-left part."""
+        return (-(-self.max_padded_height // self.block), -(-self.max_padded_width // self.block))
+
+    @property
+    def mask_bits(self):
+        return self.grid_shape[0] * self.grid_shape[1]
+
+    @property
+    def groups(self):
+        """Output-channel groups of ``lanes`` channels."""
+        return -(-self.max_cout // self.lanes)
+
+    # --- line buffer ------------------------------------------------------------------------
+    @property
+    def row_slots(self):
+        """Line buffer rows: the K a window reads, one being written, one of slack for the next
+        frame's first rows while the last windows of a frame are produced."""
+        return self.kernel + 2
+
+    @property
+    def bank_depth(self):
+        """Depth of one line-buffer bank (columns are banked by ``x mod K``)."""
+        return -(-self.max_width // self.kernel) * self.max_cin
+
+    # --- arithmetic --------------------------------------------------------------------------
+    @property
+    def acc_width(self):
+        return fixed.accumulator_width(act_width=self.act_width, weight_width=self.weight_width,
+                                       terms=self.taps * self.max_cin,
+                                       bias_width=self.bias_width)
+
+    @property
+    def shift_width(self):
+        return ceil_log2(self.acc_width + 1)
+
+    @property
+    def act_shape(self):
+        return fixed.SQ(self.act_width)
+
+    # --- register fields ---------------------------------------------------------------------
+    @property
+    def frame_config_layout(self):
+        """Run-time frame configuration, latched at every frame start.
+
+        Fields are wide enough to hold invalid values, so that bad configurations can be detected
+        and flagged instead of silently wrapping.
+        """
+        return data.StructLayout({
+            "height": 16, "width": 16,
+            "pad_top": 4, "pad_bottom": 4, "pad_left": 4, "pad_right": 4,
+            "mode": PadMode, "stride": 2,
+            "pad_value": signed(self.act_width),
+            "cin": 16, "cout": 16,
+            "shift": 8, "zero_gating": 1,
+        })
