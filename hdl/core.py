@@ -43,8 +43,10 @@ class ConvCore(wiring.Component):
         if params is None:
             params = CoreParams()
         if not isinstance(params, CoreParams):
+            self._MustUse__silence = True  # never built: no "created but never used" warning
             raise TypeError(f"params must be a CoreParams, not {params!r}")
         if -(-params.mask_bits // 32) > MASK_WORDS_MAX:
+            self._MustUse__silence = True
             raise ValueError(f"the block grid must fit {MASK_WORDS_MAX * 32} bits, not "
                              f"{params.mask_bits} (use a larger block or smaller frames)")
         self._params = params

@@ -1,0 +1,192 @@
+"""Run frames through the simulated core: the one harness the core tests and benchmarks share.
+
+``run_core`` loads the weights, then streams frames with a producer (random input bubbles), a
+consumer (random output backpressure), a host testbench that writes each frame's configuration
+and mask, and a recorder that notes the clock edge of every input and output transfer and the
+skip vectors entering the MAC array. A watchdog turns a deadlock into a test failure.
+
+Configuration changes between frames follow the core's contract:
+
+* ``back_to_back=True``: frame ``i + 1``'s configuration is written while frame ``i`` streams
+  (as soon as its first beat was accepted), so frames follow each other with no gap; the mask
+  must then stay the same. Frames must be long enough for the six register writes (8 beats).
+* otherwise, when a frame's configuration or mask differs from the previous frame's, the
+  producer waits for the core to be idle, the host writes configuration and mask (and commits
+  it), then the frame starts.
+"""
+
+import random
+from dataclasses import dataclass, field
+
+import numpy as np
+from amaranth.hdl import Elaboratable, Module, ResetInserter, Signal
+from amaranth.sim import Simulator
+
+from hdl.core import ConvCore
+from hdl.regmap import Reg
+
+from . import regs
+from .frames import input_beats, mask_words, output_tuple, param_words
+from .stream import get, put
+
+__all__ = ["FrameSpec", "RunResult", "run_core", "ResetWrapper"]
+
+
+@dataclass
+class FrameSpec:
+    cfg: object          #: sim.frames.FrameConfig
+    x: np.ndarray        #: (Cin, H, W)
+    full_mask: np.ndarray  #: the register file's whole grid (sim.frames.frame_mask)
+    beats: list = None   #: input beats (default: input_beats(x)); tests may malform them
+
+
+@dataclass
+class RunResult:
+    outputs: list = field(default_factory=list)       #: decoded output beats
+    output_edges: list = field(default_factory=list)  #: edge of each output transfer
+    input_edges: list = field(default_factory=list)
+    skip_edges: list = field(default_factory=list)    #: (edge, skip_mask, skip_zero) at MAC input
+    counters: dict = None
+    errors: int = 0
+    cycles: int = 0                                   #: edges simulated
+    start_edge: int = None                            #: edge numbering origin
+
+
+class ResetWrapper(Elaboratable):
+    """The core with a synchronous reset input the testbench can pulse."""
+
+    def __init__(self, core):
+        self.core = core
+        self.reset = Signal()
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.core = ResetInserter(self.reset)(self.core)
+        return m
+
+
+def run_core(params, frames, *, w, bias, bubbles=0.0, backpressure=0.0, seed=0,
+             back_to_back=False, expected_outputs=None, max_cycles=None, core=None,
+             param_beats=None, events=None, record=True):
+    """Simulate ``frames`` (list of FrameSpec) through a ConvCore; return a RunResult.
+
+    ``expected_outputs``: number of output beats to wait for (default: every frame's full
+    output). ``events``: optional ``async def events(ctx, dut, state)`` testbench run alongside
+    (state["edge"] is the current edge, state["accepted"] the input beats accepted so far).
+    """
+    from .frames import expected_outputs as _expected
+    dut = core if core is not None else ConvCore(params)
+    top = dut
+    if isinstance(dut, ResetWrapper):
+        dut = dut.core
+    if expected_outputs is None:
+        expected_outputs = sum(len(_expected(params, f.cfg, f.x, w, bias, f.full_mask))
+                               for f in frames)
+    total_in = sum(len(f.beats if f.beats is not None else input_beats(f.x)) for f in frames)
+    if max_cycles is None:
+        windows = 0
+        for f in frames:
+            ho, wo = f.cfg.output_size(params.kernel)
+            windows += ho * wo * -(-f.cfg.cout // params.lanes) * f.cfg.cin
+        busy = max(total_in, windows) + total_in + windows
+        max_cycles = int(3000 + 4 * busy / max(0.05, 1 - max(bubbles, backpressure)))
+    result = RunResult()
+    state = {"edge": 0, "accepted": 0, "next_frame": 0, "setup_done": False, "ready_for": -1}
+    sim = Simulator(top)
+    sim.add_clock(1e-8)
+    rng_in = random.Random(seed)
+    rng_out = random.Random(seed + 1)
+
+    async def recorder(ctx):
+        mac_i = dut.mac.i
+        while True:
+            _, _, iv, ir, ov, orr, mv, mr, sm, sz = await ctx.tick().sample(
+                dut.i.valid, dut.i.ready, dut.o.valid, dut.o.ready, mac_i.valid, mac_i.ready,
+                mac_i.payload.skip_mask, mac_i.payload.skip_zero)
+            state["edge"] += 1
+            if iv and ir:
+                state["accepted"] += 1
+                if record:
+                    result.input_edges.append(state["edge"])
+            if record and ov and orr:
+                result.output_edges.append(state["edge"])
+            if record and mv and mr:
+                result.skip_edges.append((state["edge"], sm, sz))
+            if state["edge"] > max_cycles:
+                raise AssertionError(f"no progress after {max_cycles} cycles (deadlock?): "
+                                     f"{len(result.outputs)} of {expected_outputs} output beats")
+
+    async def host(ctx):
+        bus = dut.bus
+        first = frames[0]
+        await regs.configure(ctx, bus, first.cfg)
+        await put(ctx, dut.i_param, param_beats if param_beats is not None
+                  else param_words(w, bias))
+        await regs.load_mask(ctx, bus, mask_words(params, first.full_mask))
+        await regs.wait_idle(ctx, bus)
+        state["setup_done"] = True
+        state["ready_for"] = 0
+        previous = first
+        for i in range(1, len(frames)):
+            frame = frames[i]
+            if back_to_back:
+                while state["next_frame"] < i:       # frame i - 1 has started
+                    await ctx.tick()
+                await regs.configure(ctx, bus, frame.cfg)
+                state["ready_for"] = i
+            else:
+                changed = (frame.cfg != previous.cfg or
+                           not np.array_equal(frame.full_mask, previous.full_mask))
+                while state["next_frame"] < i:       # producer reached frame i
+                    await ctx.tick()
+                if changed:
+                    await regs.wait_idle(ctx, bus)
+                    await regs.configure(ctx, bus, frame.cfg)
+                    if not np.array_equal(frame.full_mask, previous.full_mask):
+                        await regs.load_mask(ctx, bus, mask_words(params, frame.full_mask))
+                state["ready_for"] = i
+            previous = frame
+
+    async def producer(ctx):
+        while not state["setup_done"]:
+            await ctx.tick()
+        result.start_edge = state["edge"]
+        for i, frame in enumerate(frames):
+            state["next_frame"] = i
+            while state["ready_for"] < i:
+                ctx.set(dut.i.valid, 0)
+                await ctx.tick()
+            beats = frame.beats if frame.beats is not None else input_beats(frame.x)
+            if back_to_back and i + 1 < len(frames):
+                # hand over to the host after this frame's first beat
+                await put(ctx, dut.i, beats[:1], rng=rng_in, bubbles=bubbles)
+                state["next_frame"] = i + 1
+                await put(ctx, dut.i, beats[1:], rng=rng_in, bubbles=bubbles)
+            else:
+                await put(ctx, dut.i, beats, rng=rng_in, bubbles=bubbles)
+        state["next_frame"] = len(frames)
+
+    async def consumer(ctx):
+        result.outputs = await get(ctx, dut.o, expected_outputs, rng=rng_out,
+                                   backpressure=backpressure,
+                                   decode=lambda pl: output_tuple(pl, params.lanes))
+        await regs.wait_idle(ctx, dut.bus)
+        result.counters = regs.read_counters(ctx, dut.bus)
+        result.errors = regs.read(ctx, dut.bus, Reg.ERRORS)
+        result.cycles = state["edge"]
+
+    sim.add_testbench(recorder, background=True)
+    sim.add_testbench(host, background=True)
+    sim.add_testbench(producer, background=True)
+    sim.add_testbench(consumer)
+    if events is not None:
+        async def run_events(ctx):
+            await events(ctx, top, state)
+        sim.add_testbench(run_events, background=True)
+    sim.run()
+    if result.start_edge is not None and record:
+        origin = result.start_edge
+        result.input_edges = [e - origin for e in result.input_edges]
+        result.output_edges = [e - origin for e in result.output_edges]
+        result.skip_edges = [(e - origin, m, z) for e, m, z in result.skip_edges if e > origin]
+    return result

@@ -1,0 +1,310 @@
+"""The convolution core against golden.masked_conv2d + requantize, under bubbles and backpressure."""
+
+import random
+import warnings
+
+import numpy as np
+import pytest
+from amaranth.back import verilog
+from amaranth.sim import Simulator
+
+import golden
+from hdl.core import ConvCore
+from hdl.params import CoreParams
+from hdl.regmap import ID_VALUE, Ctrl, Reg
+from sim import regs
+from sim.frames import (FrameConfig, expected_outputs, frame_mask, input_beats, mask_words,
+                        output_tuple, param_words)
+from sim.harness import FrameSpec, ResetWrapper, run_core
+from sim.stream import Scoreboard, get, put
+from tests.core_cases import SMALL, frame, random_frames, weights
+
+ERROR_BITS = ("frame_size", "pad", "reflect", "stride", "channels", "kernel", "shift", "length",
+              "param")
+
+
+def error_bits(*names):
+    return sum(1 << ERROR_BITS.index(n) for n in names)
+
+
+def expected_counters(params, frames):
+    totals = dict(windows=0, macs_performed=0, macs_skipped_mask=0, macs_skipped_zero=0)
+    for f in frames:
+        cfg = f.cfg
+        grid = golden.block_grid_shape(cfg.height, cfg.width, cfg.padding, params.block)
+        counts = golden.work_counts(cfg.height, cfg.width, cin=cfg.cin, cout=cfg.cout,
+                                    kernel=params.kernel, stride=cfg.stride, padding=cfg.padding,
+                                    mask=f.full_mask[:grid[0], :grid[1]], block=params.block,
+                                    x=f.x, mode=cfg.mode, pad_value=cfg.pad_value)
+        ho, wo = cfg.output_size(params.kernel)
+        totals["windows"] += ho * wo * -(-cfg.cout // params.lanes) * cfg.cin
+        totals["macs_performed"] += counts.macs_performed(zero_gating=cfg.zero_gating)
+        totals["macs_skipped_mask"] += counts.macs_padding_skipped
+        totals["macs_skipped_zero"] += counts.macs_zero if cfg.zero_gating else 0
+    return totals
+
+
+def check_run(params, frames, w, bias, **kwargs):
+    result = run_core(params, frames, w=w, bias=bias, **kwargs)
+    expected = [beat for f in frames
+                for beat in expected_outputs(params, f.cfg, f.x, w, bias, f.full_mask)]
+    Scoreboard(expected).check(result.outputs)
+    assert result.errors == 0
+    counters = {k: result.counters[k] for k in ("windows", "macs_performed",
+                                                 "macs_skipped_mask", "macs_skipped_zero")}
+    assert counters == expected_counters(params, frames)
+    return result
+
+
+@pytest.mark.parametrize("kernel", [1, 3, 5, 7])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_random_frames_with_bubbles_and_backpressure(kernel, seed):
+    params = SMALL[kernel]
+    rng = np.random.default_rng(100 * kernel + seed)
+    frames = random_frames(rng, params, 4)
+    w, bias = weights(rng, params, frames[0].cfg.cin, frames[0].cfg.cout)
+    check_run(params, frames, w, bias, bubbles=0.3, backpressure=0.3, seed=seed)
+
+
+@pytest.mark.parametrize("kernel, cfg", [
+    (3, FrameConfig(1, 7, cin=2, cout=3, padding=(1, 1, 1, 1), mode="zero", shift=3)),
+    (3, FrameConfig(7, 1, cin=1, cout=5, padding=(2, 0, 1, 1), mode="replicate", stride=2)),
+    (3, FrameConfig(2, 6, cin=3, cout=2, padding=(1, 1, 2, 1), mode="reflect", shift=5)),
+    (1, FrameConfig(1, 6, cin=3, cout=2, padding=(0, 0, 0, 0), mode="reflect", shift=5)),
+    (1, FrameConfig(6, 1, cin=2, cout=2, padding=(0, 0, 0, 0), mode="reflect", stride=2)),
+    (3, FrameConfig(1, 1, cin=1, cout=1, padding=(1, 1, 1, 1), mode="constant", pad_value=-77)),
+    (5, FrameConfig(1, 2, cin=2, cout=3, padding=(2, 2, 4, 0), mode="zero", shift=4)),
+    (3, FrameConfig(8, 8, cin=3, cout=5, padding=(2, 2, 2, 2), mode="constant", pad_value=5,
+                    stride=2, shift=7, zero_gating=True)),
+], ids=["1xN-zero", "Nx1-replicate-s2", "2xN-reflect", "K1-1xN-reflect", "K1-Nx1-reflect-s2",
+        "1x1-constant", "K5-larger-than-frame", "8x8-constant-s2-gated"])
+def test_edge_shapes(kernel, cfg):
+    params = SMALL[kernel]
+    rng = np.random.default_rng(7)
+    frames = [frame(rng, params, cfg, kind) for kind in ("random", "zeros", "ones")]
+    w, bias = weights(rng, params, cfg.cin, cfg.cout)
+    check_run(params, frames, w, bias, bubbles=0.3, backpressure=0.3)
+
+
+def test_back_to_back_frames_with_configuration_changes():
+    params = SMALL[3]
+    rng = np.random.default_rng(11)
+    mask = np.ones(params.grid_shape, bool)
+    mask[0] = False
+    cfgs = [FrameConfig(5, 6, cin=2, cout=3, padding=(1, 2, 2, 1), mode="reflect", shift=6),
+            FrameConfig(4, 8, cin=2, cout=3, padding=(2, 0, 0, 2), mode="constant",
+                        pad_value=-9, stride=2, shift=4, zero_gating=True),
+            FrameConfig(8, 3, cin=2, cout=3, padding=(0, 1, 1, 0), mode="replicate"),
+            FrameConfig(6, 6, cin=2, cout=3, padding=(1, 1, 1, 1), mode="zero", shift=2)]
+    frames = [FrameSpec(c, rng.integers(-128, 128, (c.cin, c.height, c.width)), mask)
+              for c in cfgs]
+    w, bias = weights(rng, params, 2, 3)
+    check_run(params, frames, w, bias, back_to_back=True, bubbles=0.3, backpressure=0.3)
+
+
+def test_mask_commit_during_a_frame_applies_from_the_next_frame():
+    params = SMALL[3]
+    rng = np.random.default_rng(12)
+    cfg = FrameConfig(8, 8, cin=2, cout=2, padding=(2, 2, 2, 2), mode="replicate", shift=4)
+    old = frame_mask(params, cfg, np.ones((6, 6), bool))
+    new = frame_mask(params, cfg, np.zeros((6, 6), bool))
+    frames = [FrameSpec(cfg, rng.integers(-128, 128, (2, 8, 8)), old) for _ in range(2)]
+    w, bias = weights(rng, params, 2, 2)
+    half = cfg.input_count() // 2
+
+    async def commit_mid_frame(ctx, dut, state):
+        while state["accepted"] < half:
+            await ctx.tick()
+        await regs.load_mask(ctx, dut.bus, mask_words(params, new))
+
+    result = run_core(params, frames, w=w, bias=bias, events=commit_mid_frame,
+                      backpressure=0.2)
+    expected = (expected_outputs(params, cfg, frames[0].x, w, bias, old) +
+                expected_outputs(params, cfg, frames[1].x, w, bias, new))
+    Scoreboard(expected).check(result.outputs)
+    # the commit landed while frame 0 was running, so it is visible only now
+    assert expected_outputs(params, cfg, frames[0].x, w, bias, old) != \
+        expected_outputs(params, cfg, frames[0].x, w, bias, new)
+
+
+def test_bad_configurations_are_rejected_and_the_next_frame_is_exact():
+    params = SMALL[3]
+    rng = np.random.default_rng(13)
+    good = FrameConfig(5, 5, cin=2, cout=2, padding=(1, 1, 1, 1), mode="reflect", shift=5)
+    bad = {
+        "frame_size": FrameConfig(9, 4, cin=2, cout=2),              # above max_height 8
+        "reflect": FrameConfig(2, 5, cin=2, cout=2, padding=(2, 0, 1, 1), mode="reflect"),
+        "pad": FrameConfig(4, 4, cin=2, cout=2, padding=(3, 0, 0, 0)),  # pad >= K
+        "stride": FrameConfig(4, 4, cin=2, cout=2, stride=3),
+        "kernel": FrameConfig(1, 1, cin=2, cout=2, padding=(0, 0, 0, 0)),
+        "shift": FrameConfig(4, 4, cin=2, cout=2, shift=params.acc_width + 1),
+    }
+    frames, good_frames = [], []
+    for name, cfg in bad.items():
+        f = frame(rng, params, good)
+        frames += [FrameSpec(cfg, rng.integers(-128, 128, (cfg.cin, cfg.height, cfg.width)),
+                             f.full_mask), f]
+        good_frames.append(f)
+    w, bias = weights(rng, params, 2, 2)
+    expected = [b for f in good_frames
+                for b in expected_outputs(params, f.cfg, f.x, w, bias, f.full_mask)]
+    result = run_core(params, frames, w=w, bias=bias, expected_outputs=len(expected),
+                      bubbles=0.2, backpressure=0.2)
+    Scoreboard(expected).check(result.outputs)
+    assert result.errors == error_bits(*bad)
+
+
+def test_channel_errors():
+    params = SMALL[3]
+    rng = np.random.default_rng(14)
+    good = frame(rng, params, FrameConfig(4, 4, cin=2, cout=2, mode="replicate"))
+    bad_cfg = FrameConfig(4, 4, cin=4, cout=2)  # cin above max_cin 3
+    bad = FrameSpec(bad_cfg, rng.integers(-5, 5, (4, 4, 4)), good.full_mask)
+    w, bias = weights(rng, params, 2, 2)
+    expected = expected_outputs(params, good.cfg, good.x, w, bias, good.full_mask)
+    result = run_core(params, [good, bad, good], w=w, bias=bias,
+                      expected_outputs=2 * len(expected))
+    Scoreboard(expected * 2).check(result.outputs)
+    assert result.errors == error_bits("channels")
+
+
+@pytest.mark.parametrize("change", ["early_last", "late_last"])
+def test_input_length_errors(change):
+    params = SMALL[3]
+    rng = np.random.default_rng(15)
+    cfg = FrameConfig(4, 5, cin=2, cout=2, padding=(1, 1, 1, 1), mode="zero", shift=3)
+    first, after = frame(rng, params, cfg), frame(rng, params, cfg)
+    beats = input_beats(first.x)
+    received = first.x.copy()
+    if change == "early_last":
+        cut = 13
+        beats = beats[:cut]
+        beats[-1]["last"] = 1
+        # the core fills the rest of the frame with zeros
+        flat = received.transpose(1, 2, 0).reshape(-1)
+        flat[cut:] = 0
+        received = flat.reshape(cfg.height, cfg.width, cfg.cin).transpose(2, 0, 1)
+    else:
+        beats[-1]["last"] = 0
+        beats += [{"data": 99, "last": 0}, {"data": -1, "last": 1}]  # dropped
+    malformed = FrameSpec(cfg, first.x, first.full_mask, beats=beats)
+    w, bias = weights(rng, params, 2, 2)
+    expected = (expected_outputs(params, cfg, received, w, bias, first.full_mask) +
+                expected_outputs(params, cfg, after.x, w, bias, after.full_mask))
+    result = run_core(params, [malformed, after], w=w, bias=bias,
+                      expected_outputs=len(expected), bubbles=0.2, backpressure=0.2)
+    Scoreboard(expected).check(result.outputs)
+    assert result.errors == error_bits("length")
+
+
+def test_reset_in_mid_frame_then_a_normal_frame_is_exact():
+    params = SMALL[3]
+    rng = np.random.default_rng(16)
+    cfg = FrameConfig(6, 6, cin=2, cout=3, padding=(1, 1, 2, 0), mode="reflect", shift=6)
+    f = frame(rng, params, cfg)
+    w, bias = weights(rng, params, 2, 3)
+    expected = expected_outputs(params, cfg, f.x, w, bias, f.full_mask)
+    top = ResetWrapper(ConvCore(params))
+    dut = top.core
+    sim = Simulator(top)
+    sim.add_clock(1e-8)
+    got = {}
+
+    async def setup(ctx):
+        await regs.configure(ctx, dut.bus, cfg)
+        await put(ctx, dut.i_param, param_words(w, bias))
+        await regs.load_mask(ctx, dut.bus, mask_words(params, f.full_mask))
+
+    async def host(ctx):
+        await setup(ctx)
+        # half a frame, with output backpressure so the pipeline is full, then reset
+        await put(ctx, dut.i, input_beats(f.x)[:cfg.input_count() // 2])
+        ctx.set(top.reset, 1)
+        await ctx.tick()
+        ctx.set(top.reset, 0)
+        assert regs.read(ctx, dut.bus, Reg.FRAME_SIZE) == params.max_height | \
+            params.max_width << 16  # registers are back to their reset values
+        await setup(ctx)  # memories keep their contents; registers need writing again
+        await put(ctx, dut.i, input_beats(f.x), rng=random.Random(1), bubbles=0.3)
+
+    async def consumer(ctx):
+        # accept nothing until the reset, then take the frame
+        ctx.set(dut.o.ready, 0)
+        while not ctx.get(top.reset):
+            await ctx.tick()
+        await ctx.tick()
+        got["o"] = await get(ctx, dut.o, len(expected), rng=random.Random(2), backpressure=0.3,
+                             decode=lambda pl: output_tuple(pl, params.lanes))
+        got["errors"] = regs.read(ctx, dut.bus, Reg.ERRORS)
+
+    sim.add_testbench(host)
+    sim.add_testbench(consumer)
+    sim.run()
+    Scoreboard(expected).check(got["o"])
+    assert got["errors"] == 0
+
+
+def test_registers_and_mask_read_back():
+    params = SMALL[3]
+    dut = ConvCore(params)
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    rng = np.random.default_rng(17)
+    shadow = rng.integers(0, 2, params.grid_shape).astype(bool)
+    words = mask_words(params, shadow)
+    cfg = FrameConfig(5, 7, cin=3, cout=4, padding=(1, 2, 0, 2), mode="constant", pad_value=-3,
+                      stride=2, shift=9, zero_gating=True)
+
+    async def bench(ctx):
+        bus = dut.bus
+        assert regs.read(ctx, bus, Reg.ID) == ID_VALUE
+        assert regs.read(ctx, bus, Reg.INFO) == (3 | 2 << 8 | 2 << 16 | params.acc_width << 24)
+        assert regs.read(ctx, bus, Reg.MAX_CHANNELS) == 3 | 5 << 16
+        await regs.configure(ctx, bus, cfg)
+        assert regs.read(ctx, bus, Reg.FRAME_SIZE) == 5 | 7 << 16
+        assert regs.read(ctx, bus, Reg.PADS) == 1 | 2 << 4 | 0 << 8 | 2 << 12
+        assert regs.read(ctx, bus, Reg.MODE) == 1 | 2 << 4 | 1 << 8
+        assert regs.read(ctx, bus, Reg.PAD_VALUE) == (-3) & 0xFFFFFFFF
+        assert regs.read(ctx, bus, Reg.CHANNELS) == 3 | 4 << 16
+        assert regs.read(ctx, bus, Reg.SHIFT) == 9
+        # reset state: both banks all ones (the bits beyond the grid too)
+        ones = [0xFFFFFFFF] * len(words)
+        assert regs.read_mask(ctx, bus, len(words)) == ones
+        await regs.load_mask(ctx, bus, words, commit=False)
+        assert regs.read_mask(ctx, bus, len(words), active=False) == words
+        assert regs.read_mask(ctx, bus, len(words)) == ones
+        await regs.write(ctx, bus, Reg.CTRL, Ctrl.COMMIT_MASK)
+        assert regs.read(ctx, bus, Reg.STATUS) & 2  # pending until a frame starts
+        assert regs.read_mask(ctx, bus, len(words)) == ones
+
+    sim.add_testbench(bench)
+    sim.run()
+
+
+def test_verilog_has_no_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        text = verilog.convert(ConvCore(), name="padmask_core")
+    assert "module padmask_core" in text
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(kernel=4), ValueError, "kernel must be one of 1, 3, 5, 7, not 4"),
+    (dict(kernel="3"), TypeError, "kernel must be an integer, not '3'"),
+    (dict(lanes=0), ValueError, "lanes must be at least 1, not 0"),
+    (dict(block=3), ValueError, "block must be a power of two, not 3"),
+    (dict(max_cin=2.0), TypeError, "max_cin must be an integer, not 2.0"),
+    (dict(act_width=1), ValueError, "act_width must be at least 2, not 1"),
+    (dict(max_width=5000), ValueError, "max_height and max_width must be at most 4095, "
+                                       "not 64x5000"),
+])
+def test_bad_elaboration_parameters(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        CoreParams(**kwargs)
+
+
+def test_core_rejects_a_grid_too_large_for_the_register_map():
+    with pytest.raises(ValueError, match="the block grid must fit 8192 bits, not"):
+        ConvCore(CoreParams(max_height=400, max_width=400, block=1))
+    with pytest.raises(TypeError, match="params must be a CoreParams, not 3"):
+        ConvCore(3)
