@@ -42,6 +42,7 @@ class BlockMaskRegisterFile(wiring.Component):
 
     def __init__(self, bits):
         if isinstance(bits, bool) or not isinstance(bits, int) or bits < 1:
+            self._MustUse__silence = True  # never built: no "created but never used" warning
             raise ValueError(f"bits must be a positive integer, not {bits!r}")
         self._bits = bits
         self._words = -(-bits // WORD)

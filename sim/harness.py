@@ -67,11 +67,12 @@ class ResetWrapper(Elaboratable):
 
 def run_core(params, frames, *, w, bias, bubbles=0.0, backpressure=0.0, seed=0,
              back_to_back=False, expected_outputs=None, max_cycles=None, core=None,
-             param_beats=None, events=None, record=True):
+             param_beats=None, events=None, pre_setup=None, record=True):
     """Simulate ``frames`` (list of FrameSpec) through a ConvCore; return a RunResult.
 
     ``expected_outputs``: number of output beats to wait for (default: every frame's full
-    output). ``events``: optional ``async def events(ctx, dut, state)`` testbench run alongside
+    output). ``pre_setup``: optional ``async def pre_setup(ctx, dut)`` run before the regular
+    set-up (configuration, parameters from ``param_beats`` or ``w``/``bias``, mask). ``events``: optional ``async def events(ctx, dut, state)`` testbench run alongside
     (state["edge"] is the current edge, state["accepted"] the input beats accepted so far).
     """
     from .frames import expected_outputs as _expected
@@ -119,6 +120,8 @@ def run_core(params, frames, *, w, bias, bubbles=0.0, backpressure=0.0, seed=0,
     async def host(ctx):
         bus = dut.bus
         first = frames[0]
+        if pre_setup is not None:
+            await pre_setup(ctx, dut)
         await regs.configure(ctx, bus, first.cfg)
         await put(ctx, dut.i_param, param_beats if param_beats is not None
                   else param_words(w, bias))
