@@ -73,6 +73,7 @@ class MacArray(wiring.Component):
         self.w_operand = Signal(data.ArrayLayout(data.ArrayLayout(signed(p.weight_width), p.taps),
                                                  p.lanes))
         self.operand_load = Signal(p.taps)  # operand registers of tap t load on this edge
+        self.operand_skip = Signal(p.taps)  # a beat passes with tap t skipped on this edge
 
     @property
     def params(self):
@@ -137,7 +138,8 @@ class MacArray(wiring.Component):
         skip2 = Signal(taps)
         meta2 = Signal(meta)
         load = Signal(taps)
-        m.d.comb += [load.eq(Mux(advance & v1, ~skip1, 0)), self.operand_load.eq(load)]
+        m.d.comb += [load.eq(Mux(advance & v1, ~skip1, 0)), self.operand_load.eq(load),
+                     self.operand_skip.eq(Mux(advance & v1, skip1, 0))]
         with m.If(advance):
             m.d.sync += [v2.eq(v1), skip2.eq(skip1), meta2.eq(meta1)]
         for t in range(taps):

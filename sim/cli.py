@@ -1,7 +1,11 @@
 """The ``padmask`` command.
 
+``padmask demo``         the main job: ``train``, then one frame through the simulated core
+                         against the golden model, and the core's Verilog in build/
 ``padmask train``        train the digits CNN with every padding variant and compare them
+``padmask verilog``      write the core's Verilog for a chosen configuration
 ``padmask bench golden`` throughput of the golden masked convolution (and ratio to PyTorch)
+``padmask bench core``   cycles per frame of the simulated core against the ideal
 """
 
 import argparse
@@ -73,34 +77,95 @@ def _train(args):
     return 0
 
 
+def _simulate(args):
+    from hdl.params import CoreParams
+    from sim.core_demo import simulate_frame, write_verilog
+
+    report = simulate_frame()
+    c = report["counters"]
+    print(f"\nSimulated core (Amaranth), one frame: {report['frame']}")
+    print(f"  {report['output_beats']} output beats, bit-exact with golden.masked_conv2d + "
+          f"requantize under {report['bubbles']:.0%} input bubbles and "
+          f"{report['backpressure']:.0%} output backpressure; error flags {report['errors']}")
+    print(f"  counters: {c['windows']} windows, {c['macs_performed']} MACs performed, "
+          f"{c['macs_skipped_mask']} skipped by the mask (golden: "
+          f"{report['golden_performed']} / {report['golden_skipped']}); "
+          f"{report['cycles']} cycles simulated in {report['seconds']:.1f} s")
+    path = write_verilog(Path(args.out) / "padmask_core.v")
+    p = CoreParams()
+    print(f"  Verilog of the default core (K={p.kernel}, {p.lanes} lanes, frames up to "
+          f"{p.max_height}x{p.max_width}, {p.max_cin}/{p.max_cout} channels): {path}")
+    return 0
+
+
+def _demo(args):
+    status = _train(args)
+    return status or _simulate(args)
+
+
+def _verilog(args):
+    from hdl.params import CoreParams
+    from sim.core_demo import write_verilog
+
+    params = CoreParams(kernel=args.kernel, lanes=args.lanes, max_height=args.max_height,
+                        max_width=args.max_width, max_cin=args.max_cin, max_cout=args.max_cout,
+                        block=args.block)
+    print(write_verilog(args.output, params, name=args.name))
+    return 0
+
+
 def _bench(args):
     if args.target == "golden":
         from sim.bench_golden import main
-        return main(args)
-    raise AssertionError(args.target)
+    else:
+        from sim.bench_core import main
+    return main(args)
+
+
+def _training_options(parser):
+    parser.add_argument("--seeds", type=int, default=5, help="seeds per variant (default 5)")
+    parser.add_argument("--epochs", type=int, default=20, help="epochs per run (default 20)")
+    parser.add_argument("--block", type=int, default=2, help="mask block edge (default 2)")
+    parser.add_argument("--threshold-lr", type=float, default=0.02,
+                        help="threshold learning rate (default 0.02)")
+    parser.add_argument("--numerics", choices=("fixed", "float"), default="fixed",
+                        help="mask learning in the hardware's fixed point (default) or float")
+    parser.add_argument("--out", default="build",
+                        help="directory of plots and Verilog (default build)")
+    parser.add_argument("--no-plots", action="store_true", help="do not write plots")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="padmask", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
+    demo = sub.add_parser("demo", help="the main job: training comparison, one frame through "
+                                       "the simulated core, Verilog to build/")
+    _training_options(demo)
+    demo.set_defaults(run=_demo)
+
     train = sub.add_parser("train", help="compare padding variants on the digits CNN")
-    train.add_argument("--seeds", type=int, default=5, help="seeds per variant (default 5)")
-    train.add_argument("--epochs", type=int, default=20, help="epochs per run (default 20)")
-    train.add_argument("--block", type=int, default=2, help="mask block edge (default 2)")
-    train.add_argument("--threshold-lr", type=float, default=0.02,
-                       help="threshold learning rate (default 0.02)")
-    train.add_argument("--numerics", choices=("fixed", "float"), default="fixed",
-                       help="mask learning in the hardware's fixed point (default) or float")
-    train.add_argument("--out", default="build", help="directory of the PNG plots (default build)")
-    train.add_argument("--no-plots", action="store_true", help="do not write plots")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    _training_options(train)
     train.set_defaults(run=_train)
 
+    verilog = sub.add_parser("verilog", help="write the core's Verilog")
+    verilog.add_argument("--output", default="build/padmask_core.v")
+    verilog.add_argument("--name", default="padmask_core", help="top module name")
+    for name, default in (("kernel", 3), ("lanes", 4), ("max-height", 64), ("max-width", 64),
+                          ("max-cin", 16), ("max-cout", 16), ("block", 4)):
+        verilog.add_argument(f"--{name}", type=int, default=default, help=f"(default {default})")
+    verilog.set_defaults(run=_verilog)
+
     bench = sub.add_parser("bench", help="benchmarks")
-    bench.add_argument("target", choices=("golden",), help="what to measure")
+    bench.add_argument("target", choices=("golden", "core"), help="what to measure")
     bench.add_argument("--json", action="store_true", help="one JSON object per line")
-    bench.add_argument("--repeats", type=int, default=30, help="timed repeats (median reported)")
+    bench.add_argument("--repeats", type=int, default=30,
+                       help="golden: timed repeats (median reported)")
+    bench.add_argument("--sizes", default="", help="core: frame sizes, e.g. 8,16 (default "
+                       "8,16,32,64)")
+    bench.add_argument("--frames", type=int, default=3,
+                       help="core: back-to-back frames per size (default 3)")
     bench.set_defaults(run=_bench)
     return parser
 
