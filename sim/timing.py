@@ -15,9 +15,12 @@ The model knows the flow control, not the arithmetic: the values come from the g
 from collections import deque
 from dataclasses import dataclass
 
+from hdl import window as window_unit
 from hdl.core import LATENCY
 
-__all__ = ["Schedule", "schedule", "ideal_cycles"]
+from .frames import expected_windows
+
+__all__ = ["Schedule", "schedule", "ideal_cycles", "skip_schedule"]
 
 
 @dataclass
@@ -124,3 +127,21 @@ def schedule(params, cfgs):
                     w_state = "START" if w_frame < total_frames else "DONE"
         queue.extend(pushes)
     return Schedule(issue_edges, output_edges, input_edges, first_output)
+
+
+def skip_schedule(params, frames):
+    """Per-cycle skip vectors at the MAC array's input, with no stalls.
+
+    ``frames``: sim.harness.FrameSpec list. Returns ``(edge, skip_mask, skip_zero)`` for every
+    window beat: the edge it enters the MAC array and which of its taps are skipped by the mask
+    and by zero gating (bit t = tap t), from the golden model's padding and mask.
+    """
+    issue = schedule(params, [f.cfg for f in frames]).issue_edges
+    vectors = []
+    full = 2**params.taps - 1
+    for f in frames:
+        for taps, pad, keep, *_, zero_gating in expected_windows(params, f.cfg, f.x, f.full_mask):
+            by_mask = pad & ~keep & full
+            zero = sum(1 << t for t, v in enumerate(taps) if v == 0)
+            vectors.append((by_mask, zero & ~by_mask if zero_gating else 0))
+    return [(edge + window_unit.LATENCY,) + vec for edge, vec in zip(issue, vectors)]

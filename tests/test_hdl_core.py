@@ -57,13 +57,14 @@ def check_run(params, frames, w, bias, **kwargs):
 
 
 @pytest.mark.parametrize("kernel", [1, 3, 5, 7])
-@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_random_frames_with_bubbles_and_backpressure(kernel, seed):
     params = SMALL[kernel]
     rng = np.random.default_rng(100 * kernel + seed)
-    frames = random_frames(rng, params, 4)
+    frames = random_frames(rng, params, 5)
     w, bias = weights(rng, params, frames[0].cfg.cin, frames[0].cfg.cout)
-    check_run(params, frames, w, bias, bubbles=0.3, backpressure=0.3, seed=seed)
+    result = check_run(params, frames, w, bias, bubbles=0.3, backpressure=0.3, seed=seed)
+    assert result.counters["input_stalls"] > 0 and result.counters["output_stalls"] > 0
 
 
 @pytest.mark.parametrize("kernel, cfg", [
