@@ -80,8 +80,7 @@ class ConvCore(wiring.Component):
         connect(m, skip.o, mac.i)
         connect(m, mac.o, flipped(self.o))
         connect(m, flipped(self.i_param), loader.i)
-        for name in ("w_addr", "w_index", "w_data", "w_en", "b_addr", "b_lane", "b_data", "b_en"):
-            m.d.comb += getattr(mac, name).eq(getattr(loader, name))
+        connect(m, loader.write, mac.write)
         m.d.comb += [masks.frame_start.eq(window.frame_start), window.mask.eq(masks.active)]
 
         # --- configuration registers -----------------------------------------------------------

@@ -22,7 +22,8 @@ so an output beat is valid :data:`LATENCY` = 4 edges after its last input beat w
 
 Weights live in a memory of one word per (group, input channel): ``P x K*K`` weights, address
 ``group * max_cin + channel``; biases in one word of ``P`` biases per group. Both are written
-through the ``w_*`` and ``b_*`` ports (see :class:`hdl.params_loader.ParamLoader`).
+through the ``write`` port (:class:`ParamWriteSignature`, driven by
+:class:`hdl.param_loader.ParamLoader`).
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
@@ -33,7 +34,7 @@ from amaranth.utils import ceil_log2
 
 from .window_layout import output_layout, skip_layout
 
-__all__ = ["MacArray", "LATENCY"]
+__all__ = ["MacArray", "LATENCY", "ParamWriteSignature"]
 
 #: clock edges from the acceptance of a channel's last beat to its output beat being valid
 LATENCY = 4
@@ -48,6 +49,28 @@ def _tree_sum(values):
     return values[0]
 
 
+class ParamWriteSignature(wiring.Signature):
+    """Writes into the MAC array's parameter memories, one weight or one bias per cycle.
+
+    ``w_*``: weight ``w_data`` into word ``w_addr = group * max_cin + channel`` at element
+    ``w_index = lane * K*K + tap``. ``b_*``: bias ``b_data`` into word ``b_addr = group`` at
+    lane ``b_lane``. Members are outputs of the writer (the parameter loader).
+    """
+
+    def __init__(self, params):
+        p = params
+        super().__init__({
+            "w_addr": Out(range(p.groups * p.max_cin)),
+            "w_index": Out(range(p.lanes * p.taps)),
+            "w_data": Out(signed(p.weight_width)),
+            "w_en": Out(1),
+            "b_addr": Out(range(p.groups)),
+            "b_lane": Out(range(p.lanes)),
+            "b_data": Out(signed(p.bias_width)),
+            "b_en": Out(1),
+        })
+
+
 class MacArray(wiring.Component):
     def __init__(self, params):
         self._params = params
@@ -56,16 +79,7 @@ class MacArray(wiring.Component):
         super().__init__({
             "i": In(stream.Signature(skip_layout(p))),
             "o": Out(stream.Signature(output_layout(p))),
-            # weight write: one weight into (address, lane * K*K + tap)
-            "w_addr": In(range(self._weight_depth)),
-            "w_index": In(range(p.lanes * p.taps)),
-            "w_data": In(signed(p.weight_width)),
-            "w_en": In(1),
-            # bias write: one bias into (group, lane)
-            "b_addr": In(range(p.groups)),
-            "b_lane": In(range(p.lanes)),
-            "b_data": In(signed(p.bias_width)),
-            "b_en": In(1),
+            "write": In(ParamWriteSignature(p)),
             "busy": Out(1),   # a beat is in the pipeline or waiting on the output
         })
         # Operand registers, observable by testbenches (toggle counts of skipped taps).
@@ -92,15 +106,15 @@ class MacArray(wiring.Component):
 
         w_write = weights.write_port(granularity=1)
         m.d.comb += [
-            w_write.addr.eq(self.w_addr),
-            w_write.data.eq(Cat(self.w_data for _ in range(lanes * taps))),
-            w_write.en.eq(Mux(self.w_en, Const(1, lanes * taps) << self.w_index, 0)),
+            w_write.addr.eq(self.write.w_addr),
+            w_write.data.eq(Cat(self.write.w_data for _ in range(lanes * taps))),
+            w_write.en.eq(Mux(self.write.w_en, Const(1, lanes * taps) << self.write.w_index, 0)),
         ]
         b_write = biases.write_port(granularity=1)
         m.d.comb += [
-            b_write.addr.eq(self.b_addr),
-            b_write.data.eq(Cat(self.b_data for _ in range(lanes))),
-            b_write.en.eq(Mux(self.b_en, Const(1, lanes) << self.b_lane, 0)),
+            b_write.addr.eq(self.write.b_addr),
+            b_write.data.eq(Cat(self.write.b_data for _ in range(lanes))),
+            b_write.en.eq(Mux(self.write.b_en, Const(1, lanes) << self.write.b_lane, 0)),
         ]
 
         out_valid = Signal()

@@ -22,6 +22,8 @@ from amaranth.hdl import Module, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from .mac import ParamWriteSignature
+
 __all__ = ["ParamLoader", "param_layout"]
 
 
@@ -36,14 +38,7 @@ class ParamLoader(wiring.Component):
         super().__init__({
             "i": In(stream.Signature(param_layout())),
             "cin": In(16), "cout": In(16),
-            "w_addr": Out(range(p.groups * p.max_cin)),
-            "w_index": Out(range(p.lanes * p.taps)),
-            "w_data": Out(signed(p.weight_width)),
-            "w_en": Out(1),
-            "b_addr": Out(range(p.groups)),
-            "b_lane": Out(range(p.lanes)),
-            "b_data": Out(signed(p.bias_width)),
-            "b_en": Out(1),
+            "write": Out(ParamWriteSignature(p)),
             "busy": Out(1),
             "error": Out(1),
         })
@@ -68,12 +63,12 @@ class ParamLoader(wiring.Component):
         w_lo, w_hi = -(1 << (p.weight_width - 1)), (1 << (p.weight_width - 1)) - 1
         b_lo, b_hi = -(1 << (p.bias_width - 1)), (1 << (p.bias_width - 1)) - 1
         m.d.comb += [
-            self.w_addr.eq(group * p.max_cin + c),
-            self.w_index.eq(lane * p.taps + tap),
-            self.w_data.eq(word.data),
-            self.b_addr.eq(group),
-            self.b_lane.eq(lane),
-            self.b_data.eq(word.data),
+            self.write.w_addr.eq(group * p.max_cin + c),
+            self.write.w_index.eq(lane * p.taps + tap),
+            self.write.w_data.eq(word.data),
+            self.write.b_addr.eq(group),
+            self.write.b_lane.eq(lane),
+            self.write.b_data.eq(word.data),
         ]
 
         def restart():
@@ -92,7 +87,7 @@ class ParamLoader(wiring.Component):
                             m.next = "DRAIN"
                     with m.Else():
                         # The first word is a weight (w[0][0][0][0]); handle it as in LOAD.
-                        m.d.comb += self.w_en.eq(1)
+                        m.d.comb += self.write.w_en.eq(1)
                         m.d.comb += self.error.eq((word.data < w_lo) | (word.data > w_hi))
                         self._advance(m, p, self.cin, self.cout, c, co, tap, lane, group,
                                       weights_done, word, restart)
@@ -100,10 +95,10 @@ class ParamLoader(wiring.Component):
                 m.d.comb += self.busy.eq(1)
                 with m.If(fire):
                     with m.If(weights_done):
-                        m.d.comb += [self.b_en.eq(1),
+                        m.d.comb += [self.write.b_en.eq(1),
                                      self.error.eq((word.data < b_lo) | (word.data > b_hi))]
                     with m.Else():
-                        m.d.comb += [self.w_en.eq(1),
+                        m.d.comb += [self.write.w_en.eq(1),
                                      self.error.eq((word.data < w_lo) | (word.data > w_hi))]
                     self._advance(m, p, cin, cout, c, co, tap, lane, group, weights_done, word,
                                   restart)

@@ -136,12 +136,12 @@ def test_skipped_taps_never_toggle_their_operands():
     async def load_weights(ctx):
         for addr in range(params.groups * params.max_cin):
             for index in range(params.lanes * params.taps):
-                ctx.set(dut.w_addr, addr)
-                ctx.set(dut.w_index, index)
-                ctx.set(dut.w_data, int(rng.integers(-128, 128)))
-                ctx.set(dut.w_en, 1)
+                ctx.set(dut.write.w_addr, addr)
+                ctx.set(dut.write.w_index, index)
+                ctx.set(dut.write.w_data, int(rng.integers(-128, 128)))
+                ctx.set(dut.write.w_en, 1)
                 await ctx.tick()
-        ctx.set(dut.w_en, 0)
+        ctx.set(dut.write.w_en, 0)
 
     async def producer(ctx):
         await load_weights(ctx)
