@@ -5,6 +5,7 @@ Ports
 -----
 i : In(stream {data: signed(act_width), last})     input frame, raster order, channels innermost
 i_param : In(stream {data: signed(16), last})      weights then biases (see ParamLoader)
+i_grad : In(stream {data: signed(16), last})       gradients of a mask update (see MaskLearning)
 o : Out(stream {data: [signed(out_width)] * lanes, end})   one beat per output position and
                                                    group of ``lanes`` output channels
 bus : In(RegisterBus)                              configuration and status (hdl.regmap)
@@ -23,6 +24,8 @@ from . import mac as mac_unit
 from . import window as window_unit
 from .frame_check import error_layout
 from .mac import MacArray
+from .learning import MaskLearning
+from .mask_gen import gradient_layout
 from .mask_regfile import BlockMaskRegisterFile
 from .param_loader import ParamLoader, param_layout
 from .params import CoreParams
@@ -54,6 +57,7 @@ class ConvCore(wiring.Component):
             "i": In(stream.Signature(input_layout(params))),
             "i_param": In(stream.Signature(param_layout())),
             "o": Out(stream.Signature(output_layout(params))),
+            "i_grad": In(stream.Signature(gradient_layout())),
             "bus": In(RegisterBus()),
         })
         self.window = WindowGenerator(params)
@@ -61,6 +65,7 @@ class ConvCore(wiring.Component):
         self.mac = MacArray(params)
         self.masks = BlockMaskRegisterFile(params.mask_bits)
         self.loader = ParamLoader(params)
+        self.learning = MaskLearning(params)
 
     @property
     def params(self):
@@ -74,6 +79,7 @@ class ConvCore(wiring.Component):
         m.submodules.mac = mac = self.mac
         m.submodules.masks = masks = self.masks
         m.submodules.loader = loader = self.loader
+        m.submodules.learning = learning = self.learning
 
         connect(m, flipped(self.i), window.i)
         connect(m, window.o, skip.i)
@@ -82,17 +88,32 @@ class ConvCore(wiring.Component):
         connect(m, flipped(self.i_param), loader.i)
         connect(m, loader.write, mac.write)
         m.d.comb += [masks.frame_start.eq(window.frame_start), window.mask.eq(masks.active)]
+        connect(m, flipped(self.i_grad), learning.i_grad)
+        m.d.comb += [
+            learning.o_scores.ready.eq(1),  # scores are for observation; the core drops them
+            masks.e_addr.eq(learning.mask_addr), masks.e_data.eq(learning.mask_data),
+            masks.e_en.eq(learning.mask_en), masks.e_commit.eq(learning.commit),
+        ]
 
         # --- configuration registers -----------------------------------------------------------
         cfg = Signal(p.frame_config_layout, init={"height": p.max_height, "width": p.max_width,
                                                  "stride": 1, "cin": 1, "cout": 1})
-        m.d.comb += [window.config.eq(cfg), loader.cin.eq(cfg.cin), loader.cout.eq(cfg.cout)]
+        m.d.comb += [window.config.eq(cfg), loader.cin.eq(cfg.cin), loader.cout.eq(cfg.cout),
+                     learning.geometry.eq(cfg)]
+        rate = Signal(16)
+        direction = Signal()
+        m.d.comb += [learning.learning_rate.eq(rate), learning.direction.eq(direction)]
 
         bus = self.bus
         data = bus.w_data
         errors = Signal(error_layout())
         error_pulse = Signal(error_layout())
-        m.d.comb += [error_pulse.eq(window.error), error_pulse.param.eq(loader.error)]
+        m.d.comb += [
+            error_pulse.eq(window.error),
+            error_pulse.param.eq(loader.error),
+            error_pulse.grad_length.eq(learning.error.grad_length),
+            error_pulse.threshold.eq(learning.error.threshold_range),
+        ]
 
         busy = Signal()
         m.d.comb += busy.eq(window.busy | skip.o.valid | mac.busy)
@@ -112,6 +133,7 @@ class ConvCore(wiring.Component):
             "macs_performed": fire * performed * lanes,
             "macs_skipped_mask": fire * skipped_mask * lanes,
             "macs_skipped_zero": fire * skipped_zero * lanes,
+            "mask_updates": learning.updater.done,
         }
         clear = bus.w_en & (bus.addr == Reg.CTRL) & (data & Ctrl.CLEAR_COUNTERS).any()
         for name, counter in counters.items():
@@ -147,8 +169,20 @@ class ConvCore(wiring.Component):
                     m.d.sync += [cfg.cin.eq(data[:16]), cfg.cout.eq(data[16:])]
                 with m.Case(Reg.SHIFT):
                     m.d.sync += cfg.shift.eq(data[:8])
+                with m.Case(Reg.THRESHOLD):
+                    m.d.comb += [learning.threshold_w_data.eq(data[:16]),
+                                 learning.threshold_w_en.eq(1),
+                                 error_pulse.busy_write.eq(learning.error.busy_write)]
+                with m.Case(Reg.LEARNING):
+                    with m.If(learning.busy):
+                        m.d.comb += error_pulse.busy_write.eq(1)
+                    with m.Else():
+                        m.d.sync += [rate.eq(data[:16]), direction.eq(data[16])]
                 with m.Case(*range(MASK_SHADOW, MASK_SHADOW + masks.words)):
-                    m.d.comb += masks.w_en.eq(1)
+                    with m.If(learning.busy):
+                        m.d.comb += error_pulse.busy_write.eq(1)
+                    with m.Else():
+                        m.d.comb += masks.w_en.eq(1)
 
         read = bus.r_data
         with m.Switch(bus.addr):
@@ -161,7 +195,7 @@ class ConvCore(wiring.Component):
             with m.Case(Reg.MAX_CHANNELS):
                 m.d.comb += read.eq(p.max_cin | p.max_cout << 16)
             with m.Case(Reg.STATUS):
-                m.d.comb += read.eq(Cat(busy, masks.pending, loader.busy))
+                m.d.comb += read.eq(Cat(busy, masks.pending, loader.busy, learning.busy))
             with m.Case(Reg.ERRORS):
                 m.d.comb += read.eq(errors)
             with m.Case(Reg.FRAME_SIZE):
@@ -177,6 +211,10 @@ class ConvCore(wiring.Component):
                 m.d.comb += read.eq(Cat(cfg.cin, cfg.cout))
             with m.Case(Reg.SHIFT):
                 m.d.comb += read.eq(cfg.shift)
+            with m.Case(Reg.THRESHOLD):
+                m.d.comb += read.eq(learning.threshold)
+            with m.Case(Reg.LEARNING):
+                m.d.comb += read.eq(Cat(rate, direction))
             for index, name in enumerate(COUNTERS):
                 with m.Case(Reg.COUNTER_BASE + index):
                     m.d.comb += read.eq(counters[name])

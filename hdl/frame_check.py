@@ -24,6 +24,9 @@ def error_layout():
         "shift": 1,        # shift above the accumulator width
         "length": 1,       # the input frame had more or fewer beats than configured
         "param": 1,        # the parameter stream was malformed (see ParamLoader)
+        "grad_length": 1,  # a gradient update's last value was not at the end of a plane
+        "busy_write": 1,   # threshold or mask shadow written while an update was running
+        "threshold": 1,    # threshold written above 1.0 (2**15)
     })
 
 

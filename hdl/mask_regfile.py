@@ -36,6 +36,9 @@ class BlockMaskRegisterFile(wiring.Component):
     r_bank : In(1)               read-back bank: 0 = shadow, 1 = active
     r_data : Out(32)             word ``addr`` of bank ``r_bank`` (combinational)
     commit : In(1)               arm a swap at the next ``frame_start``
+    e_addr, e_data, e_en : In    engine (mask generator) shadow-bank word write; wins over the
+                                 host's write in the same cycle
+    e_commit : In(1)             engine commit
     frame_start : In(1)          frame-boundary strobe from the window generator
     pending : Out(1)             a swap is armed and has not happened yet
     """
@@ -51,6 +54,9 @@ class BlockMaskRegisterFile(wiring.Component):
             "addr": In(max(1, ceil_log2(self._words))), "w_data": In(WORD), "w_en": In(1),
             "r_bank": In(1), "r_data": Out(WORD),
             "commit": In(1), "frame_start": In(1), "pending": Out(1),
+            # engine (mask-generation unit) word write into the shadow bank; wins over the host
+            "e_addr": In(max(1, ceil_log2(self._words))), "e_data": In(WORD), "e_en": In(1),
+            "e_commit": In(1),
         })
 
     @property
@@ -76,16 +82,20 @@ class BlockMaskRegisterFile(wiring.Component):
             self.r_data.eq(Mux(self.r_bank, active, shadow).word_select(self.addr, WORD)),
         ]
 
-        with m.If(self.commit):
+        commit = self.commit | self.e_commit
+        with m.If(commit):
             m.d.sync += pending.eq(1)
         with m.If(self.frame_start & pending):
-            m.d.sync += [select.eq(~select), pending.eq(self.commit)]
+            m.d.sync += [select.eq(~select), pending.eq(commit)]
 
-        with m.If(self.w_en):
+        write = self.w_en | self.e_en
+        addr = Mux(self.e_en, self.e_addr, self.addr)
+        value = Mux(self.e_en, self.e_data, self.w_data)
+        with m.If(write):
             for i, bank in enumerate(banks):
                 with m.If(select != i):
-                    with m.Switch(self.addr):
+                    with m.Switch(addr):
                         for j in range(self._words):
                             with m.Case(j):
-                                m.d.sync += bank.word_select(j, WORD).eq(self.w_data)
+                                m.d.sync += bank.word_select(j, WORD).eq(value)
         return m

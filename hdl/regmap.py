@@ -27,6 +27,8 @@ class Reg(IntEnum):
     PAD_VALUE = 0x00B     #: RW  constant of mode CONSTANT (two's complement, act_width bits)
     CHANNELS = 0x00C      #: RW  cin | cout << 16
     SHIFT = 0x00D         #: RW  requantization shift
+    THRESHOLD = 0x00E     #: RW  mask threshold, UQ(1, 15) code 0..2**15 (reset 2**14 = 0.5)
+    LEARNING = 0x00F      #: RW  learning rate UQ(0, 16) | direction << 16 (1 = prose)
     COUNTER_BASE = 0x010  #: R   performance counters, one word each, in COUNTERS order
 
 
@@ -39,6 +41,7 @@ COUNTERS = (
     "macs_performed",     # multiplications performed (active lanes only)
     "macs_skipped_mask",  # multiplications skipped by the block mask
     "macs_skipped_zero",  # multiplications skipped by zero gating
+    "mask_updates",       # mask/threshold updates completed by the learning units
 )
 
 MASK_SHADOW = 0x200       #: RW  shadow bank, word j = mask bits 32j .. 32j + 31
@@ -55,3 +58,4 @@ class Status(IntEnum):
     BUSY = 1 << 0             #: a frame is being received, computed or sent
     MASK_PENDING = 1 << 1     #: a mask commit waits for the next frame boundary
     PARAM_LOADING = 1 << 2    #: a parameter load is in progress
+    LEARNING = 1 << 3         #: a mask/threshold update is in progress

@@ -197,3 +197,17 @@ def random_config(rng, params, *, max_height=None, max_width=None):
         shift=int(rng.integers(0, 12)),
         zero_gating=bool(rng.integers(0, 2)),
     )
+
+
+def gradient_beats(grad, padding):
+    """Raw gradient codes ``(..., Hp, Wp)`` -> the mask generator's beats: padding positions
+    only, plane after plane in raster order, ``last`` on the final one."""
+    grad = np.asarray(grad)
+    hp, wp = grad.shape[-2:]
+    top, bottom, left, right = padding
+    pad = golden.padding_map(hp - top - bottom, wp - left - right, padding)
+    values = grad.reshape(-1, hp, wp)[:, pad].ravel()
+    beats = [{"data": int(v), "last": 0} for v in values]
+    if beats:
+        beats[-1]["last"] = 1
+    return beats

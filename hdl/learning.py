@@ -1,0 +1,112 @@
+"""Mask learning: the mask-generation unit and the threshold-update unit, with the threshold
+register between them.
+
+One *update*: the gradient of a batch streams in (``i_grad``, see :mod:`hdl.mask_gen`); the mask
+generator scores every padding block against the current threshold, writes the new mask into
+the shadow bank of the block-mask register file and commits it (it takes effect at the next
+frame boundary); then the threshold unit computes the new threshold from the same scores and
+stores it. The convolution datapath is not involved: frames keep flowing while an update runs.
+
+While an update runs (``busy``), the gradient stream is not accepted after its ``last`` value
+(backpressure: a second update waits, nothing is lost), and host writes to the threshold are
+ignored with the ``busy_write`` error pulse. A host threshold above 1.0 (code 2**15) is ignored
+with the ``threshold_range`` error pulse. The learning rate (``UQ(0, 16)``) has no invalid code.
+
+Reset: threshold 0.5 (code 2**14).
+"""
+
+from amaranth.hdl import Module, Mux, Signal
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out, connect, flipped
+
+from golden import fixed
+
+from .mask_gen import SCORE_WIDTH, MaskGenerator, gradient_layout, score_layout
+from .mask_regfile import WORD
+from .threshold_update import ThresholdUpdater
+
+__all__ = ["MaskLearning", "learning_error_layout", "INITIAL_THRESHOLD"]
+
+INITIAL_THRESHOLD = fixed.ONE // 2
+
+
+def learning_error_layout():
+    return data.StructLayout({"grad_length": 1, "busy_write": 1, "threshold_range": 1})
+
+
+class MaskLearning(wiring.Component):
+    def __init__(self, params):
+        self._params = params
+        self.mask_gen = MaskGenerator(params)
+        self.updater = ThresholdUpdater(params)
+        super().__init__({
+            "i_grad": In(stream.Signature(gradient_layout())),
+            "o_scores": Out(stream.Signature(score_layout(params))),
+            "geometry": In(params.frame_config_layout),
+            "learning_rate": In(fixed.LEARNING_RATE.width),
+            "direction": In(1),
+            "threshold_w_data": In(SCORE_WIDTH),
+            "threshold_w_en": In(1),
+            "threshold": Out(SCORE_WIDTH),
+            "mask_addr": Out(self.mask_gen.mask_addr.shape()),
+            "mask_data": Out(WORD),
+            "mask_en": Out(1),
+            "commit": Out(1),
+            "busy": Out(1),
+            "updates": Out(32),
+            "error": Out(learning_error_layout()),
+            "avg_out": Out(SCORE_WIDTH),
+            "avg_in": Out(SCORE_WIDTH),
+            "delta": Out(self.updater.delta.shape()),
+        })
+
+    @property
+    def params(self):
+        return self._params
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.mask_gen = gen = self.mask_gen
+        m.submodules.updater = upd = self.updater
+
+        connect(m, flipped(self.i_grad), gen.i)
+        connect(m, gen.o_scores, flipped(self.o_scores))
+
+        threshold = Signal(SCORE_WIDTH, init=INITIAL_THRESHOLD)
+        updates = Signal(32)
+        updating = Signal()  # between the mask generator's done and the threshold unit's done
+        busy = Signal()
+        m.d.comb += [busy.eq(gen.busy | updating | upd.busy), self.busy.eq(busy)]
+
+        # the geometry holds still during an update, whatever the host writes meanwhile
+        geometry = Signal.like(self.geometry)
+        with m.If(~busy):
+            m.d.sync += geometry.eq(self.geometry)
+        m.d.comb += [
+            gen.geometry.eq(Mux(busy, geometry, self.geometry)),
+            gen.threshold.eq(threshold),
+            self.mask_addr.eq(gen.mask_addr), self.mask_data.eq(gen.mask_data),
+            self.mask_en.eq(gen.mask_en), self.commit.eq(gen.commit),
+            upd.start.eq(gen.done),
+            upd.totals.eq(gen.totals),
+            upd.threshold.eq(threshold),
+            upd.learning_rate.eq(self.learning_rate),
+            upd.direction.eq(self.direction),
+            self.threshold.eq(threshold),
+            self.updates.eq(updates),
+            self.avg_out.eq(upd.avg_out), self.avg_in.eq(upd.avg_in), self.delta.eq(upd.delta),
+            self.error.grad_length.eq(gen.error),
+        ]
+        with m.If(gen.done):
+            m.d.sync += updating.eq(1)
+        with m.If(upd.done):
+            m.d.sync += [threshold.eq(upd.new_threshold), updates.eq(updates + 1),
+                         updating.eq(0)]
+        with m.If(self.threshold_w_en):
+            with m.If(busy):
+                m.d.comb += self.error.busy_write.eq(1)
+            with m.Elif(self.threshold_w_data > fixed.ONE):
+                m.d.comb += self.error.threshold_range.eq(1)
+            with m.Else():
+                m.d.sync += threshold.eq(self.threshold_w_data)
+        return m

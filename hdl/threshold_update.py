@@ -1,0 +1,112 @@
+"""Threshold-update unit: the fixed-point twin of :func:`golden.threshold_update_fixed`.
+
+Given the sums and counts of the masked-out and included scores (from the mask generator)::
+
+    avg_out   = floor(sum_out / n_out)      (0 if n_out = 0)      UQ(1, 15)
+    avg_in    = floor(sum_in / n_in)        (0 if n_in = 0)       UQ(1, 15)
+    gap       = avg_out - avg_in   (direction 1, "prose": avg_in - avg_out)   SQ(2, 15)
+    delta     = floor((gap * learning_rate + 2**15) / 2**16)                  SQ(2, 15)
+    threshold = clamp(threshold + delta, 0, 2**15)  unless n_out = 0 or n_in = 0 (unchanged)
+
+Handshake: pulse ``start``; ``done`` pulses :data:`LATENCY` cycles later with ``new_threshold``
+and the intermediates (``avg_out``, ``avg_in``, ``delta``), which hold until the next start.
+``start`` while busy is ignored. Two divisions on one sequential divider, then one multiply.
+"""
+
+from amaranth.hdl import Module, Mux, Shape, Signal, signed
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from golden import fixed
+
+from .divider import Divider
+from .mask_gen import SCORE_WIDTH, totals_layout
+
+__all__ = ["ThresholdUpdater", "LATENCY"]
+
+#: clock edges from the one that takes ``start`` to the first cycle with ``done`` high
+LATENCY = 2 * (SCORE_WIDTH + 1) + 4
+
+
+class ThresholdUpdater(wiring.Component):
+    def __init__(self, params):
+        self._params = params
+        super().__init__({
+            "start": In(1),
+            "totals": In(totals_layout(params)),
+            "threshold": In(SCORE_WIDTH),
+            "learning_rate": In(fixed.LEARNING_RATE.width),
+            "direction": In(1),
+            "new_threshold": Out(SCORE_WIDTH),
+            "avg_out": Out(SCORE_WIDTH),
+            "avg_in": Out(SCORE_WIDTH),
+            "delta": Out(signed(fixed.THRESHOLD_DELTA.width + 1)),
+            "done": Out(1),
+            "busy": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        totals = Signal.like(self.totals)
+        threshold = Signal(SCORE_WIDTH)
+        rate = Signal(fixed.LEARNING_RATE.width)
+        direction = Signal()
+        layout = totals_layout(self._params)
+        m.submodules.divider = divider = Divider(Shape.cast(layout["sum_out"].shape).width,
+                                                 Shape.cast(layout["n_out"].shape).width,
+                                                 SCORE_WIDTH)
+        avg_out = Signal(SCORE_WIDTH)
+        avg_in = Signal(SCORE_WIDTH)
+        delta = Signal(signed(fixed.THRESHOLD_DELTA.width + 1))
+        new = Signal(SCORE_WIDTH)
+        m.d.comb += [self.avg_out.eq(avg_out), self.avg_in.eq(avg_in), self.delta.eq(delta),
+                     self.new_threshold.eq(new)]
+
+        gap = Signal(signed(SCORE_WIDTH + 2))
+        product = Signal(signed(SCORE_WIDTH + 2 + fixed.LEARNING_RATE.width + 1))
+        m.d.comb += [
+            gap.eq(Mux(direction, avg_in - avg_out, avg_out - avg_in)),
+            product.eq(gap * rate),
+        ]
+        half = 1 << (fixed.LEARNING_RATE.f_bits - 1)
+        rounded = (product + half) >> fixed.LEARNING_RATE.f_bits
+        moved = Signal(signed(SCORE_WIDTH + 3))
+        m.d.comb += moved.eq(threshold + delta)
+        empty = (totals.n_out == 0) | (totals.n_in == 0)
+
+        done = Signal()  # pulses in the first IDLE cycle, so a new start is taken at once
+        m.d.sync += done.eq(0)
+        m.d.comb += self.done.eq(done)
+
+        with m.FSM(name="threshold_update"):
+            with m.State("IDLE"):
+                with m.If(self.start):
+                    m.d.sync += [totals.eq(self.totals), threshold.eq(self.threshold),
+                                 rate.eq(self.learning_rate), direction.eq(self.direction)]
+                    m.next = "DIVIDE_OUT"
+            with m.State("DIVIDE_OUT"):
+                m.d.comb += [self.busy.eq(1), divider.start.eq(1),
+                             divider.dividend.eq(totals.sum_out), divider.divisor.eq(totals.n_out)]
+                m.next = "WAIT_OUT"
+            with m.State("WAIT_OUT"):
+                m.d.comb += self.busy.eq(1)
+                with m.If(divider.done):
+                    m.d.sync += avg_out.eq(divider.quotient)
+                    m.d.comb += [divider.start.eq(1), divider.dividend.eq(totals.sum_in),
+                                 divider.divisor.eq(totals.n_in)]
+                    m.next = "WAIT_IN"
+            with m.State("WAIT_IN"):
+                m.d.comb += self.busy.eq(1)
+                with m.If(divider.done):
+                    m.d.sync += avg_in.eq(divider.quotient)
+                    m.next = "DELTA"
+            with m.State("DELTA"):
+                m.d.comb += self.busy.eq(1)
+                m.d.sync += delta.eq(Mux(empty, 0, rounded))
+                m.next = "CLAMP"
+            with m.State("CLAMP"):
+                m.d.comb += self.busy.eq(1)
+                m.d.sync += [new.eq(Mux(moved < 0, 0, Mux(moved > fixed.ONE, fixed.ONE, moved))),
+                             done.eq(1)]
+                m.next = "IDLE"
+        return m
