@@ -25,9 +25,17 @@ from .mask_gen import SCORE_WIDTH, MaskGenerator, gradient_layout, score_layout
 from .mask_regfile import WORD
 from .threshold_update import ThresholdUpdater
 
-__all__ = ["MaskLearning", "learning_error_layout", "INITIAL_THRESHOLD"]
+__all__ = ["MaskLearning", "learning_error_layout", "INITIAL_THRESHOLD", "update_latency"]
 
 INITIAL_THRESHOLD = fixed.ONE // 2
+
+
+def update_latency(params, padding_blocks):
+    """Clock edges from the one taking an update's last gradient value to the first edge at
+    which ``busy`` is sampled low (the new threshold and mask are in place)."""
+    from .mask_gen import end_latency
+    from .threshold_update import LATENCY
+    return end_latency(params, padding_blocks) + LATENCY + 2
 
 
 def learning_error_layout():
@@ -35,9 +43,9 @@ def learning_error_layout():
 
 
 class MaskLearning(wiring.Component):
-    def __init__(self, params):
+    def __init__(self, params, *, sum_shape=fixed.RELEVANCE_SUM):
         self._params = params
-        self.mask_gen = MaskGenerator(params)
+        self.mask_gen = MaskGenerator(params, sum_shape=sum_shape)
         self.updater = ThresholdUpdater(params)
         super().__init__({
             "i_grad": In(stream.Signature(gradient_layout())),

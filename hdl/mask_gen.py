@@ -24,7 +24,7 @@ grid, in mask-bit order):
 
 Every score also leaves on ``o_scores`` (block index, relevance, score, bit); the pass waits if
 that stream is not ready. End-of-update latency, from the ``last`` value to ``done``:
-``2 + 2 * blocks + (DIVIDER + 2) * 2 * padding_blocks`` cycles (``DIVIDER`` = 17), see
+``2 + 2 * blocks + 36 * padding_blocks`` cycles (``blocks`` of the largest grid), see
 :func:`end_latency`. Then ``totals`` hold the threshold unit's operands until the next update.
 
 Matches :func:`golden.mask_update_fixed` bit for bit (mask and scores; the threshold is the
@@ -74,13 +74,19 @@ def totals_layout(params):
 
 
 def end_latency(params, padding_blocks):
-    """Cycles from the ``last`` gradient value to ``done`` (with ``o_scores`` always ready)."""
-    return 2 + 2 * params.mask_bits + (DIVIDER_LATENCY + 2) * 2 * padding_blocks
+    """Clock edges from the one taking the ``last`` gradient value to the first cycle with
+    ``done`` high (``o_scores`` always ready): one cycle per block index and pass, plus a
+    division and a memory read per padding block and pass."""
+    return 2 + 2 * params.mask_bits + (DIVIDER_LATENCY + 1) * 2 * padding_blocks
 
 
 class MaskGenerator(wiring.Component):
-    def __init__(self, params):
+    """See the module docstring. ``sum_shape`` (default :data:`golden.fixed.RELEVANCE_SUM`) is
+    the per-block sum format; tests narrow it to reach saturation quickly."""
+
+    def __init__(self, params, *, sum_shape=fixed.RELEVANCE_SUM):
         self._params = params
+        self._sum_shape = sum_shape
         p = params
         self._words = -(-p.mask_bits // WORD)
         super().__init__({
@@ -109,7 +115,8 @@ class MaskGenerator(wiring.Component):
         log_block = ceil_log2(p.block)
         grid_h, grid_w = p.grid_shape
         blocks = p.mask_bits
-        sum_max = fixed.RELEVANCE_SUM.max_raw
+        sum_shape = self._sum_shape
+        sum_max = sum_shape.max_raw
 
         height, width = geo.height, geo.width
         top, left = geo.pad_top, geo.pad_left
@@ -117,10 +124,10 @@ class MaskGenerator(wiring.Component):
         wp = width + geo.pad_left + geo.pad_right
         sides = (geo.pad_left != 0) | (geo.pad_right != 0)
 
-        acc_layout = data.StructLayout({"sum": fixed.RELEVANCE_SUM.width, "count": COUNT_WIDTH})
+        acc_layout = data.StructLayout({"sum": sum_shape.width, "count": COUNT_WIDTH})
         m.submodules.sums = sums = Memory(shape=acc_layout, depth=blocks, init=[])
         m.submodules.relevance = relevance = Memory(shape=SCORE_WIDTH, depth=blocks, init=[])
-        m.submodules.divider = divider = Divider(fixed.RELEVANCE_SUM.width + SCORE_WIDTH,
+        m.submodules.divider = divider = Divider(max(sum_shape.width, SCORE_WIDTH) + SCORE_WIDTH,
                                                  max(COUNT_WIDTH, SCORE_WIDTH), SCORE_WIDTH)
 
         acc_write = sums.write_port()
@@ -174,7 +181,7 @@ class MaskGenerator(wiring.Component):
             m.d.sync += [b1.eq(block_of), mag1.eq(Mux(g < 0, -g, g)),
                          x.eq(next_x), y.eq(next_y), fresh.eq(plane_end)]
         old = acc_read.data
-        total = Signal(fixed.RELEVANCE_SUM.width + 1)
+        total = Signal(sum_shape.width + 1)
         m.d.comb += total.eq(old.sum + mag1)
         m.d.comb += [
             acc_write.addr.eq(b1),

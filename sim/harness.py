@@ -73,7 +73,8 @@ def run_core(params, frames, *, w, bias, bubbles=0.0, backpressure=0.0, seed=0,
     ``expected_outputs``: number of output beats to wait for (default: every frame's full
     output). ``pre_setup``: optional ``async def pre_setup(ctx, dut)`` run before the regular
     set-up (configuration, parameters from ``param_beats`` or ``w``/``bias``, mask). ``events``: optional ``async def events(ctx, dut, state)`` testbench run alongside
-    (state["edge"] is the current edge, state["accepted"] the input beats accepted so far).
+    (state["edge"] is the current edge, state["accepted"] the input beats accepted so far; setting
+    state["release"] = n holds the producer before frame n + 1 until it is raised).
     """
     from .frames import expected_outputs as _expected
     dut = core if core is not None else ConvCore(params)
@@ -156,7 +157,7 @@ def run_core(params, frames, *, w, bias, bubbles=0.0, backpressure=0.0, seed=0,
         result.start_edge = state["edge"]
         for i, frame in enumerate(frames):
             state["next_frame"] = i
-            while state["ready_for"] < i:
+            while state["ready_for"] < i or state.get("release", i) < i:
                 ctx.set(dut.i.valid, 0)
                 await ctx.tick()
             beats = frame.beats if frame.beats is not None else input_beats(frame.x)

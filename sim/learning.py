@@ -1,0 +1,172 @@
+"""Simulation helpers for the mask-learning units: a small top (learning units + block-mask
+register file), an update driver, and a persistent simulated learner for the training loop."""
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+from amaranth.hdl import Elaboratable, Module, ResetInserter, Signal
+from amaranth.sim import Simulator
+
+import golden
+from golden import fixed
+from hdl.learning import MaskLearning
+from hdl.mask_regfile import WORD, BlockMaskRegisterFile
+from hdl.params import CoreParams
+
+from .frames import FrameConfig, gradient_beats
+from .stream import put
+
+__all__ = ["LearningTop", "UpdateResult", "run_update", "words_to_mask", "learning_params",
+           "HardwareLearner"]
+
+
+class LearningTop(Elaboratable):
+    """MaskLearning writing into a BlockMaskRegisterFile, with a reset input."""
+
+    def __init__(self, params, *, sum_shape=fixed.RELEVANCE_SUM):
+        self.params = params
+        self.learn = MaskLearning(params, sum_shape=sum_shape)
+        self.masks = BlockMaskRegisterFile(params.mask_bits)
+        self.reset = Signal()
+
+    def elaborate(self, platform):
+        m = Module()
+        inner = Module()
+        inner.submodules.learn = learn = self.learn
+        inner.submodules.masks = masks = self.masks
+        inner.d.comb += [masks.e_en.eq(learn.mask_en), masks.e_data.eq(learn.mask_data),
+                         masks.e_addr.eq(learn.mask_addr), masks.e_commit.eq(learn.commit)]
+        m.submodules.top = ResetInserter(self.reset)(inner)
+        return m
+
+
+@dataclass
+class UpdateResult:
+    words: list          #: shadow-bank words written by the update
+    threshold: int       #: new threshold code
+    terms: tuple         #: (avg_out, avg_in, delta) of the threshold unit
+    scores: list         #: o_scores beats: (block, relevance, score, bit)
+    end_cycles: int      #: cycles from the last gradient value to the end of the update
+
+
+def words_to_mask(params, words, grid):
+    """Register-file words -> the frame's block mask (its top-left ``grid``)."""
+    bits = np.array([(words[i // WORD] >> (i % WORD)) & 1 for i in range(params.mask_bits)],
+                    dtype=bool).reshape(params.grid_shape)
+    return bits[:grid[0], :grid[1]]
+
+
+async def run_update(ctx, top, beats, *, rng=None, bubbles=0.0, collect_scores=True):
+    """Stream one update's gradient beats, wait for its end, read the new mask and threshold.
+
+    Scores are collected from ``o_scores`` (kept always ready). The commit stays pending; call
+    :func:`swap` (a frame boundary) before the next update if the mask should become active.
+    """
+    learn, masks = top.learn, top.masks
+    ctx.set(learn.o_scores.ready, 1)
+    await put(ctx, learn.i_grad, beats, rng=rng or random.Random(0), bubbles=bubbles)
+    scores = []
+    cycles = 0
+    while True:
+        _, _, valid, payload, busy = await ctx.tick().sample(
+            learn.o_scores.valid, learn.o_scores.payload, learn.busy)
+        cycles += 1
+        if valid and collect_scores:
+            scores.append((payload.block, payload.relevance, payload.score, payload.bit))
+        if not busy:
+            break
+    words = []
+    ctx.set(masks.r_bank, 0)
+    for j in range(masks.words):
+        ctx.set(masks.addr, j)
+        words.append(ctx.get(masks.r_data))
+    terms = (ctx.get(learn.avg_out), ctx.get(learn.avg_in), ctx.get(learn.delta))
+    return UpdateResult(words, ctx.get(learn.threshold), terms, scores, cycles)
+
+
+async def swap(ctx, top):
+    """A frame boundary: the committed mask becomes active."""
+    ctx.set(top.masks.frame_start, 1)
+    await ctx.tick()
+    ctx.set(top.masks.frame_start, 0)
+
+
+def learning_params(height, width, padding, block):
+    """Smallest elaboration whose frame and grid hold the given geometry (learning only)."""
+    kernel = max(1, 2 * max(padding) + 1)
+    if kernel > 7:
+        raise ValueError(f"padding must be at most 3 per side for the hardware, not {padding!r}")
+    return CoreParams(kernel=kernel, lanes=1, max_height=height, max_width=width, max_cin=1,
+                      max_cout=1, block=block)
+
+
+class HardwareLearner:
+    """The training loop's mask learner, backed by a simulated MaskLearning unit.
+
+    ``update(grad_x_tilde)`` quantizes the batch's gradient exactly as the golden fixed-point
+    learner does, streams the padding gradients through the simulated units, and returns the
+    mask they wrote and the threshold they computed. Each update is also replayed by the golden
+    model (:func:`golden.mask_update_fixed`); ``mismatches`` counts disagreements.
+    The simulation persists across updates (one elaboration per training run).
+    """
+
+    def __init__(self, *, height, width, padding, block, threshold, learning_rate, direction):
+        padding = tuple(golden.normalize_padding(padding))
+        self.padding, self.block, self.direction = padding, block, direction
+        self.params = learning_params(height, width, padding, block)
+        self.grid = golden.block_grid_shape(height, width, padding, block)
+        self.cfg = FrameConfig(height, width, padding=padding)
+        self.threshold_raw = fixed.THRESHOLD.from_float(threshold)
+        self.learning_rate_raw = fixed.LEARNING_RATE.from_float(learning_rate)
+        self.threshold = fixed.THRESHOLD.to_float(self.threshold_raw)
+        self.mismatches = 0
+        self.updates = 0
+        self.history = []  # (hardware result, golden MaskUpdate) per update
+        self._top = LearningTop(self.params)
+        self._sim = Simulator(self._top)
+        self._sim.add_clock(1e-8)
+        self._time = 0.0
+        self._job = None
+        self._sim.add_testbench(self._server, background=True)
+
+    async def _server(self, ctx):
+        learn = self._top.learn
+        ctx.set(learn.geometry, self.cfg.register_value())
+        ctx.set(learn.learning_rate, self.learning_rate_raw)
+        ctx.set(learn.direction, int(self.direction == "prose"))
+        ctx.set(learn.threshold_w_data, self.threshold_raw)
+        ctx.set(learn.threshold_w_en, 1)
+        await ctx.tick()
+        ctx.set(learn.threshold_w_en, 0)
+        while True:
+            job = self._job
+            if job is None or job.get("result") is not None:
+                await ctx.tick()
+                continue
+            job["result"] = await run_update(ctx, self._top, job["beats"])
+            await swap(ctx, self._top)
+
+    def update(self, grad_x_tilde):
+        raw, _ = golden.quantize_gradients(grad_x_tilde)
+        job = {"beats": gradient_beats(raw, self.padding), "result": None}
+        self._job = job
+        while job["result"] is None:
+            self._time += 1e-8 * 2000
+            self._sim.run_until(self._time)
+        result = job["result"]
+        reference = golden.mask_update_fixed(raw, self.padding, self.block, self.threshold_raw,
+                                             self.learning_rate_raw, self.direction)
+        mask = words_to_mask(self.params, result.words, self.grid)
+        scores = {block: score for block, _, score, _ in result.scores}
+        grid_w = self.params.grid_shape[1]
+        expected_scores = {r * grid_w + c: int(reference.scores[r, c])
+                           for r, c in zip(*np.nonzero(reference.pad_blocks))}
+        if (not np.array_equal(mask, reference.mask) or result.threshold != reference.threshold
+                or scores != expected_scores):
+            self.mismatches += 1
+        self.updates += 1
+        self.history.append((result, reference))
+        self.threshold_raw = result.threshold
+        self.threshold = fixed.THRESHOLD.to_float(result.threshold)
+        return mask, self.threshold
