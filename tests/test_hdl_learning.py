@@ -9,13 +9,12 @@ from amaranth.sim import Simulator
 
 import golden
 from golden import fixed
-from hdl.core import ConvCore
 from hdl.learning import INITIAL_THRESHOLD, update_latency
 from hdl.mask_gen import MaskGenerator
 from hdl.regmap import Reg, Status
 from hdl.threshold_update import LATENCY, ThresholdUpdater
 from sim import regs
-from sim.frames import FrameConfig, expected_outputs, frame_mask, gradient_beats, mask_words
+from sim.frames import FrameConfig, expected_outputs, frame_mask, gradient_beats
 from sim.harness import FrameSpec, run_core
 from sim.learning import LearningTop, learning_params, run_update, swap, words_to_mask
 from sim.stream import Scoreboard, put
