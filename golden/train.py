@@ -3,10 +3,13 @@
 Network: masked conv (1 -> 8 channels, 5x5, padding 2 on every side) -> ReLU -> 2x2 average
 pooling -> dense 128 -> 10, softmax cross-entropy, SGD with momentum.
 
-Mask learning runs *per step*: after the backward pass of every ``mask_interval``-th step the
-gradient dL/dx~ of that batch goes through a :class:`MaskLearner`, which returns the mask for
-the following steps and the new threshold (:func:`golden.mask_update_fixed`, or the float
-:func:`golden.mask_update`). Static variants (zero/replicate/reflect) use every block.
+Mask learning runs every ``mask_interval`` steps (default 8, about five updates per epoch):
+after the backward pass of such a step, the gradient dL/dx~ of that step's batch goes through a
+:class:`MaskLearner`, which returns the mask for the following steps and the new threshold
+(:func:`golden.mask_update_fixed`, or the float :func:`golden.mask_update`). Static variants
+(zero/replicate/reflect) use every block. The interval keeps the closed loop with the simulated
+hardware (``padmask train --hardware``) affordable: each update streams the batch's padding
+gradients through the simulated units, one value per cycle.
 
 The held-out accuracy is measured with the final mask.
 """
@@ -48,8 +51,8 @@ class TrainConfig:
     block: int = 2
     dynamic_mode: str = "reflect"   #: padding mode of the dynamic variants
     threshold: float = 0.5          #: initial threshold
-    threshold_lr: float = 0.02      #: learning rate of the threshold update
-    mask_interval: int = 1          #: steps between mask updates
+    threshold_lr: float = 0.05      #: learning rate of the threshold update
+    mask_interval: int = 8          #: steps between mask updates (each uses that step's batch)
     numerics: str = "fixed"         #: "fixed" (hardware twin) or "float" (the seed's pseudocode)
 
     def __post_init__(self):
@@ -109,6 +112,7 @@ class TrainResult:
     masks: list = field(default_factory=list)           #: every mask (dynamic variants)
     mask: np.ndarray = None                             #: final mask
     pad_blocks: np.ndarray = None
+    hardware: dict = None   #: closed loop only: {"updates", "mismatches"} against golden
 
 
 def load_digits(split_seed=0, test_fraction=0.25):

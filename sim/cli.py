@@ -25,25 +25,35 @@ def _train(args):
         from tqdm import tqdm
     except ImportError:
         tqdm = None
+    if args.hardware and args.numerics != "fixed":
+        raise SystemExit("padmask train: --hardware learns in fixed point; drop --numerics float")
     data = load_digits()
     configs = [TrainConfig(variant=v, seed=s, epochs=args.epochs, numerics=args.numerics,
-                           threshold_lr=args.threshold_lr, block=args.block)
+                           threshold_lr=args.threshold_lr, block=args.block,
+                           mask_interval=args.mask_interval)
                for v in VARIANTS for s in range(args.seeds)]
-    total = sum(steps_per_run(c, len(data[1])) for c in configs)
-    bar = tqdm(total=total, unit="step", desc="training", disable=args.quiet or tqdm is None,
-               file=sys.stderr)
     start = time.perf_counter()
-    results = []
-    for config in configs:
-        bar.set_postfix_str(f"{config.variant} seed {config.seed}")
-        results.append(train(config, data, progress=bar.update))
-    bar.close()
+    if args.hardware:
+        results = _train_hardware_runs(configs, data, args, tqdm)
+    else:
+        total = sum(steps_per_run(c, len(data[1])) for c in configs)
+        bar = tqdm(total=total, unit="step", desc="training", file=sys.stderr,
+                   disable=args.quiet or tqdm is None) if tqdm else None
+        results = []
+        for config in configs:
+            if bar is not None:
+                bar.set_postfix_str(f"{config.variant} seed {config.seed}")
+            results.append(train(config, data, progress=bar.update if bar else None))
+        if bar is not None:
+            bar.close()
     elapsed = time.perf_counter() - start
 
     c0 = configs[0]
     print(f"\nDigits CNN: masked conv 1->{c0.channels}, {c0.kernel}x{c0.kernel}, padding "
           f"{c0.padding}, block {c0.block}x{c0.block}; {c0.epochs} epochs, {args.seeds} seeds; "
-          f"{len(data[1])} train / {len(data[3])} held-out images; mask numerics: {c0.numerics}")
+          f"{len(data[1])} train / {len(data[3])} held-out images; mask update every "
+          f"{c0.mask_interval} steps, numerics: {c0.numerics}"
+          f"{', from the simulated hardware' if args.hardware else ''}")
     header = (f"{'variant':<20} {'padding':<10} {'held-out accuracy':>20} "
               f"{'final threshold':>17} {'blocks included':>16} {'MACs skipped':>13}")
     print(header)
@@ -68,13 +78,67 @@ def _train(args):
         print(f"{variant:<20} {mode:<10} {acc.mean():>10.2f} ± {acc.std():.2f} % "
               f"{th_text:>17} {inc_text:>16} {np.mean(skipped):>11.1f} %")
     print(f"(mean ± standard deviation over seeds 0..{args.seeds - 1}; {elapsed:.1f} s)")
+    status = 0
+    if args.compare_numerics:
+        _compare_numerics(results, data, args)
+    if args.hardware:
+        hw = [r.hardware for r in results if r.hardware]
+        updates = sum(h["updates"] for h in hw)
+        mismatches = sum(h["mismatches"] for h in hw)
+        print(f"hardware: {updates} mask updates simulated over {len(hw)} runs; every score, "
+              f"mask and threshold matched the golden fixed-point loop: "
+              f"{'yes' if mismatches == 0 else f'NO ({mismatches} updates differ)'}")
+        status = int(mismatches != 0)
     if not args.no_plots:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         plot_thresholds(results, out / "threshold_trajectory.png")
         plot_masks(results, out / "learned_masks.png")
         print(f"plots: {out / 'threshold_trajectory.png'}, {out / 'learned_masks.png'}")
-    return 0
+    return status
+
+
+def _compare_numerics(results, data, args):
+    """Re-run the dynamic variants with float mask learning and compare with these runs."""
+    from dataclasses import replace
+
+    from golden.train import train
+
+    print("\nfixed-point vs float mask learning (same seeds; float = the seed's pseudocode "
+          "in float64):")
+    header = (f"{'variant':<20} {'|threshold diff| end':>20} {'mask agreement':>15} "
+              f"{'accuracy fixed':>15} {'accuracy float':>15}")
+    print(header)
+    for variant in ("dynamic-pseudocode", "dynamic-prose"):
+        runs = [r for r in results if r.config.variant == variant]
+        floats = [train(replace(r.config, numerics="float"), data) for r in runs]
+        diff = [abs(a.thresholds[-1] - b.thresholds[-1]) for a, b in zip(runs, floats)]
+        agree = [np.mean(a.mask[a.pad_blocks] == b.mask[b.pad_blocks])
+                 for a, b in zip(runs, floats)]
+        acc_fixed = np.mean([r.test_accuracy for r in runs]) * 100
+        acc_float = np.mean([r.test_accuracy for r in floats]) * 100
+        print(f"{variant:<20} {np.mean(diff):>11.4f} (max {np.max(diff):.4f}) "
+              f"{100 * np.mean(agree):>13.1f} % {acc_fixed:>13.2f} % {acc_float:>13.2f} %")
+
+
+def _train_hardware_runs(configs, data, args, tqdm):
+    """Dynamic runs in worker processes (the simulation is single-threaded), static runs here."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from sim.closed_loop import train_hardware
+
+    bar = tqdm(total=len(configs), unit="run", desc="training (hardware loop)", file=sys.stderr,
+               disable=args.quiet) if tqdm else None
+    results = [None] * len(configs)
+    with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
+        futures = {pool.submit(train_hardware, c, data): i for i, c in enumerate(configs)}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            if bar is not None:
+                bar.update(1)
+    if bar is not None:
+        bar.close()
+    return results
 
 
 def _simulate(args):
@@ -126,8 +190,10 @@ def _training_options(parser):
     parser.add_argument("--seeds", type=int, default=5, help="seeds per variant (default 5)")
     parser.add_argument("--epochs", type=int, default=20, help="epochs per run (default 20)")
     parser.add_argument("--block", type=int, default=2, help="mask block edge (default 2)")
-    parser.add_argument("--threshold-lr", type=float, default=0.02,
-                        help="threshold learning rate (default 0.02)")
+    parser.add_argument("--threshold-lr", type=float, default=0.05,
+                        help="threshold learning rate (default 0.05)")
+    parser.add_argument("--mask-interval", type=int, default=8,
+                        help="training steps between mask updates (default 8)")
     parser.add_argument("--numerics", choices=("fixed", "float"), default="fixed",
                         help="mask learning in the hardware's fixed point (default) or float")
     parser.add_argument("--out", default="build",
@@ -143,10 +209,18 @@ def build_parser():
     demo = sub.add_parser("demo", help="the main job: training comparison, one frame through "
                                        "the simulated core, Verilog to build/")
     _training_options(demo)
-    demo.set_defaults(run=_demo)
+    demo.set_defaults(run=_demo, hardware=False, compare_numerics=False)
 
     train = sub.add_parser("train", help="compare padding variants on the digits CNN")
     _training_options(train)
+    train.add_argument("--hardware", action="store_true",
+                       help="take every mask and threshold from the simulated learning units "
+                            "(and check them against the golden fixed-point loop)")
+    train.add_argument("--workers", type=int, default=2,
+                       help="--hardware: parallel simulations (default 2)")
+    train.add_argument("--compare-numerics", action="store_true",
+                       help="also run the dynamic variants with float mask learning and "
+                            "compare the two")
     train.set_defaults(run=_train)
 
     verilog = sub.add_parser("verilog", help="write the core's Verilog")

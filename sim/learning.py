@@ -62,10 +62,22 @@ async def run_update(ctx, top, beats, *, rng=None, bubbles=0.0, collect_scores=T
 
     Scores are collected from ``o_scores`` (kept always ready). The commit stays pending; call
     :func:`swap` (a frame boundary) before the next update if the mask should become active.
+    With no bubbles the beats go in back to back (the unit takes one per cycle while
+    accumulating), as raw payload bits: the fast path of the closed training loop.
     """
     learn, masks = top.learn, top.masks
     ctx.set(learn.o_scores.ready, 1)
-    await put(ctx, learn.i_grad, beats, rng=rng or random.Random(0), bubbles=bubbles)
+    if bubbles:
+        await put(ctx, learn.i_grad, beats, rng=rng or random.Random(0), bubbles=bubbles)
+    else:
+        while not ctx.get(learn.i_grad.ready):
+            await ctx.tick()
+        payload = learn.i_grad.payload.as_value()
+        ctx.set(learn.i_grad.valid, 1)
+        for beat in beats:
+            ctx.set(payload, (beat["data"] & 0xFFFF) | beat["last"] << 16)
+            await ctx.tick()
+        ctx.set(learn.i_grad.valid, 0)
     scores = []
     cycles = 0
     while True:

@@ -268,6 +268,16 @@ def test_registers_and_mask_read_back():
         assert regs.read(ctx, bus, Reg.PAD_VALUE) == (-3) & 0xFFFFFFFF
         assert regs.read(ctx, bus, Reg.CHANNELS) == 3 | 4 << 16
         assert regs.read(ctx, bus, Reg.SHIFT) == 9
+        assert regs.read(ctx, bus, Reg.THRESHOLD) == 1 << 14            # 0.5 after reset
+        await regs.write(ctx, bus, Reg.LEARNING, 1234 | 1 << 16)
+        assert regs.read(ctx, bus, Reg.LEARNING) == 1234 | 1 << 16
+        await regs.write(ctx, bus, Reg.THRESHOLD, 777)
+        assert regs.read(ctx, bus, Reg.THRESHOLD) == 777
+        await regs.write(ctx, bus, Reg.THRESHOLD, (1 << 15) + 1)        # above 1.0: refused
+        assert regs.read(ctx, bus, Reg.THRESHOLD) == 777
+        assert regs.read(ctx, bus, Reg.ERRORS) == 1 << 11
+        await regs.write(ctx, bus, Reg.ERRORS, 1 << 11)                 # write 1 to clear
+        assert regs.read(ctx, bus, Reg.ERRORS) == 0
         # reset state: both banks all ones (the bits beyond the grid too)
         ones = [0xFFFFFFFF] * len(words)
         assert regs.read_mask(ctx, bus, len(words)) == ones
