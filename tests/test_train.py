@@ -21,7 +21,8 @@ def data():
 def test_directions_move_the_threshold_as_documented(data, numerics):
     runs = {}
     for variant in ("dynamic-pseudocode", "dynamic-prose"):
-        config = TrainConfig(variant=variant, epochs=2, numerics=numerics, threshold_lr=0.05)
+        config = TrainConfig(variant=variant, epochs=2, numerics=numerics, threshold_lr=0.05,
+                             mask_interval=1)
         runs[variant] = train(config, data)
         thresholds = np.array(runs[variant].thresholds)
         assert len(thresholds) == 1 + 2 * 8  # initial + one per step (256 / 32 per epoch)
