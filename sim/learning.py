@@ -17,8 +17,8 @@ from hdl.params import CoreParams
 from .frames import FrameConfig, gradient_beats
 from .stream import put
 
-__all__ = ["LearningTop", "UpdateResult", "run_update", "words_to_mask", "learning_params",
-           "HardwareLearner"]
+__all__ = ["LearningTop", "UpdateResult", "run_update", "read_shadow", "swap", "words_to_mask",
+           "learning_params", "HardwareLearner"]
 
 
 class LearningTop(Elaboratable):
@@ -65,7 +65,7 @@ async def run_update(ctx, top, beats, *, rng=None, bubbles=0.0, collect_scores=T
     With no bubbles the beats go in back to back (the unit takes one per cycle while
     accumulating), as raw payload bits: the fast path of the closed training loop.
     """
-    learn, masks = top.learn, top.masks
+    learn = top.learn
     ctx.set(learn.o_scores.ready, 1)
     if bubbles:
         await put(ctx, learn.i_grad, beats, rng=rng or random.Random(0), bubbles=bubbles)
@@ -88,13 +88,19 @@ async def run_update(ctx, top, beats, *, rng=None, bubbles=0.0, collect_scores=T
             scores.append((payload.block, payload.relevance, payload.score, payload.bit))
         if not busy:
             break
-    words = []
+    terms = (ctx.get(learn.avg_out), ctx.get(learn.avg_in), ctx.get(learn.delta))
+    return UpdateResult(read_shadow(ctx, top), ctx.get(learn.threshold), terms, scores, cycles)
+
+
+def read_shadow(ctx, top):
+    """Every word of the shadow bank (combinational reads)."""
+    masks = top.masks
     ctx.set(masks.r_bank, 0)
+    words = []
     for j in range(masks.words):
         ctx.set(masks.addr, j)
         words.append(ctx.get(masks.r_data))
-    terms = (ctx.get(learn.avg_out), ctx.get(learn.avg_in), ctx.get(learn.delta))
-    return UpdateResult(words, ctx.get(learn.threshold), terms, scores, cycles)
+    return words
 
 
 async def swap(ctx, top):

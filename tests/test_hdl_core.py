@@ -119,7 +119,7 @@ def test_mask_commit_during_a_frame_applies_from_the_next_frame():
         await regs.load_mask(ctx, dut.bus, mask_words(params, new))
 
     result = run_core(params, frames, w=w, bias=bias, events=commit_mid_frame,
-                      backpressure=0.2)
+                      bubbles=0.3, backpressure=0.3)
     expected = (expected_outputs(params, cfg, frames[0].x, w, bias, old) +
                 expected_outputs(params, cfg, frames[1].x, w, bias, new))
     Scoreboard(expected).check(result.outputs)
@@ -164,7 +164,7 @@ def test_channel_errors():
     w, bias = weights(rng, params, 2, 2)
     expected = expected_outputs(params, good.cfg, good.x, w, bias, good.full_mask)
     result = run_core(params, [good, bad, good], w=w, bias=bias,
-                      expected_outputs=2 * len(expected))
+                      expected_outputs=2 * len(expected), bubbles=0.3, backpressure=0.3)
     Scoreboard(expected * 2).check(result.outputs)
     assert result.errors == error_bits("channels")
 

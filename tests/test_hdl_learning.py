@@ -16,7 +16,8 @@ from hdl.threshold_update import LATENCY, ThresholdUpdater
 from sim import regs
 from sim.frames import FrameConfig, expected_outputs, frame_mask, gradient_beats
 from sim.harness import FrameSpec, run_core
-from sim.learning import LearningTop, learning_params, run_update, swap, words_to_mask
+from sim.learning import (LearningTop, learning_params, read_shadow, run_update, swap,
+                          words_to_mask)
 from sim.stream import Scoreboard, put
 from tests.core_cases import SMALL, weights
 
@@ -263,12 +264,7 @@ def test_busy_rules_and_bad_threshold():
         second = golden.mask_update_fixed(b, cfg.padding, block, first.threshold, 30000)
         assert ctx.get(learn.threshold) == second.threshold
         assert ctx.get(learn.updates) == 2
-        ctx.set(top.masks.r_bank, 0)
-        words = []
-        for j in range(top.masks.words):
-            ctx.set(top.masks.addr, j)
-            words.append(ctx.get(top.masks.r_data))
-        assert np.array_equal(words_to_mask(params, words, grid), second.mask)
+        assert np.array_equal(words_to_mask(params, read_shadow(ctx, top), grid), second.mask)
 
     sim.add_testbench(bench)
     sim.run()
@@ -340,7 +336,7 @@ def test_update_through_the_core_while_frames_run():
 
     frames = [FrameSpec(cfg, x0, ones), FrameSpec(cfg, x1, ones)]
     result = run_core(params, frames, w=w, bias=bias, events=learn_during_frame,
-                      backpressure=0.5)
+                      bubbles=0.3, backpressure=0.5)
     expected = (expected_outputs(params, cfg, x0, w, bias, ones) +
                 expected_outputs(params, cfg, x1, w, bias, learned))
     Scoreboard(expected).check(result.outputs)

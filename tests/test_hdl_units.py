@@ -198,7 +198,8 @@ def test_parameter_stream_errors(case):
                              if case == "bad_channels" else cfg)
         await put(ctx, dut.i_param, first)
 
-    result = run_core(params, [f], w=w, bias=bias, param_beats=beats, pre_setup=bad_first_load)
+    result = run_core(params, [f], w=w, bias=bias, param_beats=beats, pre_setup=bad_first_load,
+                      bubbles=0.3, backpressure=0.3)
     expected = expected_outputs(params, cfg, f.x, w, bias, f.full_mask)
     Scoreboard(expected).check(result.outputs)
     assert result.errors == 1 << 8  # param
