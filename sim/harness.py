@@ -15,8 +15,12 @@ Configuration changes between frames follow the core's contract:
   it), then the frame starts.
 """
 
+import contextlib
+import os
 import random
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from amaranth.hdl import Elaboratable, Module, ResetInserter, Signal
@@ -29,7 +33,21 @@ from . import regs
 from .frames import input_beats, mask_words, output_tuple, param_words
 from .stream import get, put
 
-__all__ = ["FrameSpec", "RunResult", "run_core", "ResetWrapper"]
+__all__ = ["FrameSpec", "RunResult", "run_core", "ResetWrapper", "waveforms"]
+
+
+def waveforms(sim, name=None):
+    """Write a VCD of ``sim`` to build/waves/<test>.vcd when PADMASK_VCD is set (else nothing).
+
+    The file is named after the running pytest test (or ``name``); waveform writing slows the
+    simulator about twofold, so it is off by default.
+    """
+    if not os.environ.get("PADMASK_VCD"):
+        return contextlib.nullcontext()
+    name = name or os.environ.get("PYTEST_CURRENT_TEST", "padmask").split(" ")[0]
+    path = Path("build") / "waves" / (re.sub(r"[^A-Za-z0-9_.-]+", "_", name) + ".vcd")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return sim.write_vcd(str(path))
 
 
 @dataclass
@@ -187,7 +205,8 @@ def run_core(params, frames, *, w, bias, bubbles=0.0, backpressure=0.0, seed=0,
         async def run_events(ctx):
             await events(ctx, top, state)
         sim.add_testbench(run_events, background=True)
-    sim.run()
+    with waveforms(sim):
+        sim.run()
     if result.start_edge is not None and record:
         origin = result.start_edge
         result.input_edges = [e - origin for e in result.input_edges]
