@@ -12,7 +12,12 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["Divider"]
+__all__ = ["Divider", "divider_latency"]
+
+
+def divider_latency(quotient_width):
+    """Cycles from ``start`` to ``done``: one per quotient bit, plus the operand load."""
+    return quotient_width + 1
 
 
 class Divider(wiring.Component):
@@ -34,7 +39,7 @@ class Divider(wiring.Component):
     @property
     def latency(self):
         """Cycles from ``start`` to ``done``."""
-        return self._widths[2] + 1
+        return divider_latency(self._widths[2])
 
     def elaborate(self, platform):
         m = Module()

@@ -40,7 +40,7 @@ from amaranth.utils import ceil_log2
 
 from golden import fixed
 
-from .divider import Divider
+from .divider import Divider, divider_latency
 from .mask_regfile import WORD
 
 __all__ = ["MaskGenerator", "gradient_layout", "score_layout", "totals_layout", "end_latency",
@@ -48,7 +48,7 @@ __all__ = ["MaskGenerator", "gradient_layout", "score_layout", "totals_layout", 
 
 COUNT_WIDTH = 24                    #: values per block and update, up to 2**24 - 1
 SCORE_WIDTH = fixed.SCORE.width     #: 16: codes 0..2**15
-DIVIDER_LATENCY = 17                #: Divider(.., .., 16).latency
+DIVIDER_LATENCY = divider_latency(SCORE_WIDTH)  #: 17 cycles per division
 
 
 def gradient_layout():
@@ -211,7 +211,6 @@ class MaskGenerator(wiring.Component):
         word = Signal(WORD)
         totals = Signal(totals_layout(p))
         m.d.comb += self.totals.eq(totals)
-        bit_here = Signal()
         score_now = Signal(SCORE_WIDTH)
 
         m.d.comb += [rel_read.addr.eq(index), rel_read.en.eq(1), rel_write.addr.eq(index)]
@@ -226,7 +225,6 @@ class MaskGenerator(wiring.Component):
 
         def emit_bit(bit):
             """Put this block's mask bit into the word; write full words and the last one."""
-            m.d.comb += bit_here.eq(bit)
             new_word = Signal(WORD, name="new_word")
             m.d.comb += new_word.eq(word | (Value.cast(bit).as_unsigned() << index[:5]))
             m.d.sync += word.eq(Mux(index[:5] == WORD - 1, 0, new_word))

@@ -127,9 +127,6 @@ class CoreParams:
     def shift_width(self):
         return ceil_log2(self.acc_width + 1)
 
-    @property
-    def act_shape(self):
-        return fixed.SQ(self.act_width)
 
     # --- register fields ---------------------------------------------------------------------
     @property

@@ -19,13 +19,13 @@ from amaranth.lib.wiring import In, Out
 
 from golden import fixed
 
-from .divider import Divider
+from .divider import Divider, divider_latency
 from .mask_gen import SCORE_WIDTH, totals_layout
 
 __all__ = ["ThresholdUpdater", "LATENCY"]
 
 #: clock edges from the one that takes ``start`` to the first cycle with ``done`` high
-LATENCY = 2 * (SCORE_WIDTH + 1) + 4
+LATENCY = 2 * divider_latency(SCORE_WIDTH) + 4
 
 
 class ThresholdUpdater(wiring.Component):

@@ -23,6 +23,7 @@ from amaranth.sim import Simulator
 import golden
 from hdl.core import ConvCore
 from hdl.params import CoreParams
+from hdl.regmap import Ctrl, Reg
 
 from . import regs
 from .frames import (FrameConfig, expected_outputs, frame_mask, input_beats, mask_words,
@@ -57,7 +58,7 @@ def _simulate(params, cfg, xs, w, bias, full_mask, *, monitor_toggles=True):
             await ctx.tick()
         ctx.set(dut.i_param.valid, 0)
         await regs.load_mask(ctx, dut.bus, mask_words(params, full_mask))
-        await regs.write(ctx, dut.bus, 0x004, 2)  # clear counters
+        await regs.write(ctx, dut.bus, Reg.CTRL, Ctrl.CLEAR_COUNTERS)
         ctx.set(dut.o.ready, 1)
         state["start"] = state["edge"]
         for x in xs:

@@ -4,7 +4,7 @@ The hardware streams frames as beats; these helpers turn golden-model arrays int
 go in and the beats that must come out, so tests and benchmarks compare bit for bit.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -162,16 +162,6 @@ def param_words(w, bias):
     beats = [{"data": int(v), "last": 0} for v in values]
     beats[-1]["last"] = 1
     return beats
-
-
-@dataclass
-class RandomFrame:
-    """A configuration with its data, weights, biases and mask (for tests and benchmarks)."""
-    cfg: FrameConfig
-    x: np.ndarray
-    w: np.ndarray
-    bias: np.ndarray
-    full_mask: np.ndarray = field(repr=False)
 
 
 def random_config(rng, params, *, max_height=None, max_width=None):

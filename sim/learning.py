@@ -10,7 +10,7 @@ from amaranth.sim import Simulator
 
 import golden
 from golden import fixed
-from hdl.learning import MaskLearning
+from hdl.learning import MaskLearning, update_latency
 from hdl.mask_regfile import WORD, BlockMaskRegisterFile
 from hdl.params import CoreParams
 
@@ -140,6 +140,8 @@ class HardwareLearner:
         self.threshold = fixed.THRESHOLD.to_float(self.threshold_raw)
         self.mismatches = 0
         self.updates = 0
+        self._latency = update_latency(self.params, int(golden.padding_blocks(
+            height, width, padding, block).sum()))
         self.history = []  # (hardware result, golden MaskUpdate) per update
         self._top = LearningTop(self.params)
         self._sim = Simulator(self._top)
@@ -169,9 +171,13 @@ class HardwareLearner:
         raw, _ = golden.quantize_gradients(grad_x_tilde)
         job = {"beats": gradient_beats(raw, self.padding), "result": None}
         self._job = job
+        # Run about as long as the update needs, then in small steps: simulated idle cycles
+        # after the result cost as much as busy ones.
+        step = len(job["beats"]) + self._latency + 8
         while job["result"] is None:
-            self._time += 1e-8 * 2000
+            self._time += 1e-8 * step
             self._sim.run_until(self._time)
+            step = 16
         result = job["result"]
         reference = golden.mask_update_fixed(raw, self.padding, self.block, self.threshold_raw,
                                              self.learning_rate_raw, self.direction)

@@ -9,7 +9,7 @@ from amaranth.hdl import Module, Signal
 from amaranth.sim import Simulator
 
 from hdl.divmod import divmod_const, reciprocal
-from hdl.mac import LATENCY, MacArray
+from hdl.mac import MacArray
 from hdl.mask_regfile import BlockMaskRegisterFile
 from hdl.skip import SkipUnit
 from sim.frames import FrameConfig, expected_outputs, param_words
@@ -170,7 +170,6 @@ def test_skipped_taps_never_toggle_their_operands():
     sim.add_testbench(monitor, background=True)
     sim.run()
     assert seen["loads"] > 500 and seen["holds"] > 500
-    assert LATENCY == 4
 
 
 @pytest.mark.parametrize("case", ["early_last", "late_last", "bad_channels"])
