@@ -19,7 +19,7 @@ from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out, connect, flipped
 
-from golden import fixed
+from ..golden import fixed
 
 from .mask_gen import SCORE_WIDTH, MaskGenerator, gradient_layout, score_layout
 from .mask_regfile import WORD

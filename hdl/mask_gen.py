@@ -38,7 +38,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
-from golden import fixed
+from ..golden import fixed
 
 from .divider import Divider, divider_latency
 from .mask_regfile import WORD

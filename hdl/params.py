@@ -10,7 +10,7 @@ from amaranth.hdl import signed
 from amaranth.lib import data, enum
 from amaranth.utils import ceil_log2
 
-from golden import fixed
+from ..golden import fixed
 
 __all__ = ["KERNELS", "PadMode", "CoreParams"]
 

@@ -17,7 +17,7 @@ from amaranth.hdl import Module, Mux, Shape, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from golden import fixed
+from ..golden import fixed
 
 from .divider import Divider, divider_latency
 from .mask_gen import SCORE_WIDTH, totals_layout

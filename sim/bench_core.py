@@ -20,10 +20,10 @@ import time
 import numpy as np
 from amaranth.sim import Simulator
 
-import golden
-from hdl.core import ConvCore
-from hdl.params import CoreParams
-from hdl.regmap import Ctrl, Reg
+from .. import golden
+from ..hdl.core import ConvCore
+from ..hdl.params import CoreParams
+from ..hdl.regmap import Ctrl, Reg
 
 from . import regs
 from .frames import (FrameConfig, expected_outputs, frame_mask, input_beats, mask_words,

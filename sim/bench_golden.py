@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from golden import masked_conv2d, masked_input
+from ..golden import masked_conv2d, masked_input
 
 SHAPE = dict(n=8, cin=16, cout=16, height=64, width=64, kernel=3)
 

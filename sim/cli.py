@@ -9,22 +9,37 @@
 """
 
 import argparse
+import importlib.util
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+#: modules of the ``train`` extra: the digits data set, plots, progress bars
+TRAIN_EXTRA = {"sklearn": "scikit-learn", "matplotlib": "matplotlib", "tqdm": "tqdm"}
+
+
+def missing_train_extra():
+    """Distributions of the ``train`` extra that are not installed (empty: training works)."""
+    return [dist for module, dist in TRAIN_EXTRA.items()
+            if importlib.util.find_spec(module) is None]
+
+
+def _train_extra_message(command):
+    missing = ", ".join(missing_train_extra())
+    return (f"padmask {command}: training needs the train extra ({missing} missing): "
+            f"pip install 'padmask[train]'")
+
 
 def _train(args):
-    from golden import work_counts
-    from golden.plots import plot_masks, plot_thresholds
-    from golden.train import VARIANTS, TrainConfig, load_digits, steps_per_run, train
+    if missing_train_extra():
+        raise SystemExit(_train_extra_message("train"))
+    from ..golden import work_counts
+    from ..golden.plots import plot_masks, plot_thresholds
+    from ..golden.train import VARIANTS, TrainConfig, load_digits, steps_per_run, train
 
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        tqdm = None
+    from tqdm import tqdm
     if args.hardware and args.numerics != "fixed":
         raise SystemExit("padmask train: --hardware learns in fixed point; drop --numerics float")
     data = load_digits()
@@ -38,14 +53,12 @@ def _train(args):
     else:
         total = sum(steps_per_run(c, len(data[1])) for c in configs)
         bar = tqdm(total=total, unit="step", desc="training", file=sys.stderr,
-                   disable=args.quiet or tqdm is None) if tqdm else None
+                   disable=args.quiet)
         results = []
         for config in configs:
-            if bar is not None:
-                bar.set_postfix_str(f"{config.variant} seed {config.seed}")
-            results.append(train(config, data, progress=bar.update if bar else None))
-        if bar is not None:
-            bar.close()
+            bar.set_postfix_str(f"{config.variant} seed {config.seed}")
+            results.append(train(config, data, progress=bar.update))
+        bar.close()
     elapsed = time.perf_counter() - start
 
     c0 = configs[0]
@@ -102,7 +115,7 @@ def _compare_numerics(results, data, args):
     """Re-run the dynamic variants with float mask learning and compare with these runs."""
     from dataclasses import replace
 
-    from golden.train import train
+    from ..golden.train import train
 
     print("\nfixed-point vs float mask learning (same seeds; float = the seed's pseudocode "
           "in float64):")
@@ -125,25 +138,23 @@ def _train_hardware_runs(configs, data, args, tqdm):
     """Dynamic runs in worker processes (the simulation is single-threaded), static runs here."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    from sim.closed_loop import train_hardware
+    from .closed_loop import train_hardware
 
     bar = tqdm(total=len(configs), unit="run", desc="training (hardware loop)", file=sys.stderr,
-               disable=args.quiet) if tqdm else None
+               disable=args.quiet)
     results = [None] * len(configs)
     with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
         futures = {pool.submit(train_hardware, c, data): i for i, c in enumerate(configs)}
         for future in as_completed(futures):
             results[futures[future]] = future.result()
-            if bar is not None:
-                bar.update(1)
-    if bar is not None:
-        bar.close()
+            bar.update(1)
+    bar.close()
     return results
 
 
 def _simulate(args):
-    from hdl.params import CoreParams
-    from sim.core_demo import simulate_frame, write_verilog
+    from ..hdl.params import CoreParams
+    from .core_demo import simulate_frame, write_verilog
 
     report = simulate_frame()
     c = report["counters"]
@@ -163,13 +174,16 @@ def _simulate(args):
 
 
 def _demo(args):
+    if missing_train_extra():  # the hardware half needs only the base install
+        print(_train_extra_message("demo") + "; running the hardware part only")
+        return _simulate(args)
     status = _train(args)
     return status or _simulate(args)
 
 
 def _verilog(args):
-    from hdl.params import CoreParams
-    from sim.core_demo import write_verilog
+    from ..hdl.params import CoreParams
+    from .core_demo import write_verilog
 
     params = CoreParams(kernel=args.kernel, lanes=args.lanes, max_height=args.max_height,
                         max_width=args.max_width, max_cin=args.max_cin, max_cout=args.max_cout,
@@ -180,9 +194,9 @@ def _verilog(args):
 
 def _bench(args):
     if args.target == "golden":
-        from sim.bench_golden import main
+        from .bench_golden import main
     else:
-        from sim.bench_core import main
+        from .bench_core import main
     return main(args)
 
 

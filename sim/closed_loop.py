@@ -7,7 +7,7 @@ update is replayed by the golden fixed-point model; the result says how many dis
 scores, the mask bits and the threshold are all compared).
 """
 
-from golden.train import train
+from ..golden.train import train
 
 from .learning import HardwareLearner
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-import golden
-from hdl.core import ConvCore
-from hdl.params import CoreParams
+from .. import golden
+from ..hdl.core import ConvCore
+from ..hdl.params import CoreParams
 
 from .frames import FrameConfig, expected_outputs, frame_mask
 from .harness import FrameSpec, run_core

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-import golden
-from hdl.params import PadMode
+from .. import golden
+from ..hdl.params import PadMode
 
 __all__ = ["FrameConfig", "input_beats", "expected_windows", "expected_outputs",
            "param_words", "mask_words"]

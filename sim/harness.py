@@ -26,8 +26,8 @@ import numpy as np
 from amaranth.hdl import Elaboratable, Module, ResetInserter, Signal
 from amaranth.sim import Simulator
 
-from hdl.core import ConvCore
-from hdl.regmap import Reg
+from ..hdl.core import ConvCore
+from ..hdl.regmap import Reg
 
 from . import regs
 from .frames import input_beats, mask_words, output_tuple, param_words

@@ -8,11 +8,11 @@ import numpy as np
 from amaranth.hdl import Elaboratable, Module, ResetInserter, Signal
 from amaranth.sim import Simulator
 
-import golden
-from golden import fixed
-from hdl.learning import MaskLearning, update_latency
-from hdl.mask_regfile import WORD, BlockMaskRegisterFile
-from hdl.params import CoreParams
+from .. import golden
+from ..golden import fixed
+from ..hdl.learning import MaskLearning, update_latency
+from ..hdl.mask_regfile import WORD, BlockMaskRegisterFile
+from ..hdl.params import CoreParams
 
 from .frames import FrameConfig, gradient_beats
 from .stream import put

@@ -1,6 +1,6 @@
 """Register-bus drivers for async testbenches (see hdl.regmap for the map)."""
 
-from hdl.regmap import COUNTERS, MASK_ACTIVE, MASK_SHADOW, Ctrl, Reg, Status
+from ..hdl.regmap import COUNTERS, MASK_ACTIVE, MASK_SHADOW, Ctrl, Reg, Status
 
 __all__ = ["write", "read", "configure", "load_mask", "read_counters", "wait_idle"]
 

@@ -15,8 +15,8 @@ The model knows the flow control, not the arithmetic: the values come from the g
 from collections import deque
 from dataclasses import dataclass
 
-from hdl import window as window_unit
-from hdl.core import LATENCY
+from ..hdl import window as window_unit
+from ..hdl.core import LATENCY
 
 from .frames import expected_windows
 

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-import golden
-from hdl.params import CoreParams
-from sim.frames import FrameConfig, frame_mask, random_config
-from sim.harness import FrameSpec
+from padmask import golden
+from padmask.hdl.params import CoreParams
+from padmask.sim.frames import FrameConfig, frame_mask, random_config
+from padmask.sim.harness import FrameSpec
 
 #: small elaborations that keep simulations fast, one per kernel size
 SMALL = {

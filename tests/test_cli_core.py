@@ -2,7 +2,7 @@
 
 import json
 
-from sim import cli
+from padmask.sim import cli
 
 
 def test_demo_runs_a_frame_through_the_core_and_writes_verilog(tmp_path, capsys):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from golden.train import TrainConfig, load_digits, train
-from sim.closed_loop import train_hardware
+from padmask.golden.train import TrainConfig, load_digits, train
+from padmask.sim.closed_loop import train_hardware
 
 
 @pytest.fixture(scope="module")

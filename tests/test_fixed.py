@@ -5,8 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from golden import fixed
-from golden.fixed import SQ, UQ
+from padmask.golden import fixed
+from padmask.golden.fixed import SQ, UQ
 
 
 def test_shapes_follow_rfc41():

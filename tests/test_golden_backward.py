@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-import golden
-from golden.nn import AvgPool2, Dense, MaskedConv2d, ReLU, softmax_cross_entropy
+from padmask import golden
+from padmask.golden.nn import AvgPool2, Dense, MaskedConv2d, ReLU, softmax_cross_entropy
 
 
 def numeric_grad(f, array, eps=1e-6):

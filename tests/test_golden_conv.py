@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-import golden
+from padmask import golden
 from tests.reference import conv_reference, padded_pixel
 
 MODES = ("zero", "constant", "replicate", "reflect")

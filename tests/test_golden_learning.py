@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, strategies as st
 
-import golden
-from golden import fixed
+from padmask import golden
+from padmask.golden import fixed
 from tests.reference import is_padding
 
 ONE = fixed.ONE

@@ -3,7 +3,7 @@
 import numpy as np
 from hypothesis import given, strategies as st
 
-import golden
+from padmask import golden
 from tests.reference import is_padding, padded_pixel
 
 

@@ -8,15 +8,15 @@ import pytest
 from amaranth.back import verilog
 from amaranth.sim import Simulator
 
-import golden
-from hdl.core import ConvCore
-from hdl.params import CoreParams
-from hdl.regmap import ID_VALUE, Ctrl, Reg
-from sim import regs
-from sim.frames import (FrameConfig, expected_outputs, frame_mask, input_beats, mask_words,
+from padmask import golden
+from padmask.hdl.core import ConvCore
+from padmask.hdl.params import CoreParams
+from padmask.hdl.regmap import ID_VALUE, Ctrl, Reg
+from padmask.sim import regs
+from padmask.sim.frames import (FrameConfig, expected_outputs, frame_mask, input_beats, mask_words,
                         output_tuple, param_words)
-from sim.harness import FrameSpec, ResetWrapper, run_core
-from sim.stream import Scoreboard, get, put
+from padmask.sim.harness import FrameSpec, ResetWrapper, run_core
+from padmask.sim.stream import Scoreboard, get, put
 from tests.core_cases import SMALL, frame, random_frames, weights
 
 ERROR_BITS = ("frame_size", "pad", "reflect", "stride", "channels", "kernel", "shift", "length",

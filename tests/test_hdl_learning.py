@@ -7,18 +7,18 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
-import golden
-from golden import fixed
-from hdl.learning import INITIAL_THRESHOLD, update_latency
-from hdl.mask_gen import MaskGenerator
-from hdl.regmap import Reg, Status
-from hdl.threshold_update import LATENCY, ThresholdUpdater
-from sim import regs
-from sim.frames import FrameConfig, expected_outputs, frame_mask, gradient_beats
-from sim.harness import FrameSpec, run_core
-from sim.learning import (LearningTop, learning_params, read_shadow, run_update, swap,
+from padmask import golden
+from padmask.golden import fixed
+from padmask.hdl.learning import INITIAL_THRESHOLD, update_latency
+from padmask.hdl.mask_gen import MaskGenerator
+from padmask.hdl.regmap import Reg, Status
+from padmask.hdl.threshold_update import LATENCY, ThresholdUpdater
+from padmask.sim import regs
+from padmask.sim.frames import FrameConfig, expected_outputs, frame_mask, gradient_beats
+from padmask.sim.harness import FrameSpec, run_core
+from padmask.sim.learning import (LearningTop, learning_params, read_shadow, run_update, swap,
                           words_to_mask)
-from sim.stream import Scoreboard, put
+from padmask.sim.stream import Scoreboard, put
 from tests.core_cases import SMALL, weights
 
 ONE = fixed.ONE

@@ -5,10 +5,10 @@ MAC array match the golden model's padding and mask, cycle by cycle."""
 import numpy as np
 import pytest
 
-from sim.frames import FrameConfig
-from sim.harness import FrameSpec, run_core
-from sim.stream import Scoreboard
-from sim.timing import schedule, skip_schedule
+from padmask.sim.frames import FrameConfig
+from padmask.sim.harness import FrameSpec, run_core
+from padmask.sim.stream import Scoreboard
+from padmask.sim.timing import schedule, skip_schedule
 from tests.core_cases import SMALL, mask_for, weights
 from tests.test_hdl_core import expected_counters
 

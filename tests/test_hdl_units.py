@@ -8,14 +8,14 @@ import pytest
 from amaranth.hdl import Module, Signal
 from amaranth.sim import Simulator
 
-from hdl.divmod import divmod_const, reciprocal
-from hdl.mac import MacArray
-from hdl.mask_regfile import BlockMaskRegisterFile
-from hdl.skip import SkipUnit
-from sim.frames import FrameConfig, expected_outputs, param_words
-from sim.harness import run_core
-from sim import regs
-from sim.stream import Scoreboard, get, put
+from padmask.hdl.divmod import divmod_const, reciprocal
+from padmask.hdl.mac import MacArray
+from padmask.hdl.mask_regfile import BlockMaskRegisterFile
+from padmask.hdl.skip import SkipUnit
+from padmask.sim.frames import FrameConfig, expected_outputs, param_words
+from padmask.sim.harness import run_core
+from padmask.sim import regs
+from padmask.sim.stream import Scoreboard, get, put
 from tests.core_cases import SMALL, frame, weights
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
-from hdl.window import WindowGenerator
-from sim.frames import expected_windows, input_beats, random_config, window_tuple
-from sim.stream import Scoreboard, get, put
+from padmask.hdl.window import WindowGenerator
+from padmask.sim.frames import expected_windows, input_beats, random_config, window_tuple
+from padmask.sim.stream import Scoreboard, get, put
 from tests.core_cases import SMALL
 
 

@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from golden import fixed
-from golden.train import MaskLearner, TrainConfig, load_digits, train
-from sim import cli
+from padmask.golden import fixed
+from padmask.golden.train import MaskLearner, TrainConfig, load_digits, train
+from padmask.sim import cli
 
 
 @pytest.fixture(scope="module")
