@@ -1,52 +1,41 @@
-"""Run-time validation of a frame configuration, and the error flags of the core.
+"""Run-time validation of a frame's configuration.
 
-A frame whose configuration fails any check is rejected: its input beats are drained up to and
-including the beat with ``last``, it produces no output, and the matching sticky error flag is
-set. The next frame with a good configuration is processed normally.
+A frame whose applied configuration fails any check is rejected: its input beats are drained up
+to and including the beat with ``last``, it produces no output, and the matching sticky error
+flag is set. The next frame with a good configuration is processed normally.
+
+Each field was range-checked when it was written (its register's ``invalid`` flag, see
+:mod:`hdl.registers`); what is left to check here is what depends on several fields.
 """
 
 from amaranth.hdl import Cat
 from amaranth.lib import data
 
 from .params import PadMode
+from .regmap import CONFIG_REGISTERS
 
-__all__ = ["error_layout", "config_errors"]
+__all__ = ["frame_error_layout", "config_errors"]
+
+#: error flags a frame start can raise, besides the input length error
+_CROSS = ("reflect", "kernel")
 
 
-def error_layout():
-    return data.StructLayout({
-        "frame_size": 1,   # height or width is 0 or above the elaborated maximum
-        "pad": 1,          # a pad is >= K
-        "reflect": 1,      # reflect mode with a pad >= the frame size on its axis
-        "stride": 1,       # stride other than 1 or 2
-        "channels": 1,     # cin or cout is 0 or above the elaborated maximum
-        "kernel": 1,       # the padded frame is smaller than the kernel
-        "shift": 1,        # shift above the accumulator width
-        "length": 1,       # the input frame had more or fewer beats than configured
-        "param": 1,        # the parameter stream was malformed (see ParamLoader)
-        "grad_length": 1,  # a gradient update's last value was not at the end of a plane
-        "busy_write": 1,   # threshold or mask shadow written while an update was running
-        "threshold": 1,    # threshold written above 1.0 (2**15)
-    })
+def frame_error_layout():
+    """The window generator's error pulses (a subset of :func:`hdl.regmap.error_layout`)."""
+    names = [r.error for r in CONFIG_REGISTERS] + list(_CROSS) + ["length"]
+    return data.StructLayout({name: 1 for name in names})
 
 
 def config_errors(cfg, params):
-    """Error bits (``error_layout`` fields, config part) of frame configuration view ``cfg``."""
-    p = params
-    k = p.kernel
+    """Error flags (name -> expression) of applied configuration view ``cfg``."""
+    k = params.kernel
     hp = cfg.height + cfg.pad_top + cfg.pad_bottom
     wp = cfg.width + cfg.pad_left + cfg.pad_right
-    pads = (cfg.pad_top, cfg.pad_bottom, cfg.pad_left, cfg.pad_right)
-    return {
-        "frame_size": ((cfg.height == 0) | (cfg.height > p.max_height) |
-                       (cfg.width == 0) | (cfg.width > p.max_width)),
-        "pad": Cat(pad >= k for pad in pads).any(),
-        "reflect": (cfg.mode == PadMode.REFLECT) & (
-            (cfg.pad_top >= cfg.height) | (cfg.pad_bottom >= cfg.height) |
-            (cfg.pad_left >= cfg.width) | (cfg.pad_right >= cfg.width)),
-        "stride": (cfg.stride != 1) & (cfg.stride != 2),
-        "channels": ((cfg.cin == 0) | (cfg.cin > p.max_cin) |
-                     (cfg.cout == 0) | (cfg.cout > p.max_cout)),
-        "kernel": (hp < k) | (wp < k),
-        "shift": cfg.shift > p.acc_width,
-    }
+    errors = {r.error: cfg.invalid[r.error] for r in CONFIG_REGISTERS}
+    # the fields' combinations are checked only once every field is valid: one cause, one flag
+    fields_ok = ~cfg.invalid.as_value().any()
+    errors["reflect"] = fields_ok & (cfg.mode == PadMode.REFLECT) & Cat(
+        cfg.pad_top >= cfg.height, cfg.pad_bottom >= cfg.height,
+        cfg.pad_left >= cfg.width, cfg.pad_right >= cfg.width).any()
+    errors["kernel"] = fields_ok & ((hp < k) | (wp < k))
+    return errors

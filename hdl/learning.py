@@ -11,6 +11,12 @@ While an update runs (``busy``), the gradient stream is not accepted after its `
 (backpressure: a second update waits, nothing is lost), and host writes to the threshold are
 ignored with the ``busy_write`` error pulse. A host threshold above 1.0 (code 2**15) is ignored
 with the ``threshold_range`` error pulse. The learning rate (``UQ(0, 16)``) has no invalid code.
+The mask is written only while ``bank_busy`` is low (no committed mask waiting for its frame);
+the update waits for it before its score pass.
+
+An update whose first gradient value arrives while the geometry (the applied FRAME_SIZE or PADS)
+is invalid is dropped: its values are consumed up to ``last``, nothing is written, and the
+``config`` error pulses.
 
 Reset: threshold 0.5 (code 2**14).
 """
@@ -23,6 +29,7 @@ from ..golden import fixed
 
 from .mask_gen import SCORE_WIDTH, MaskGenerator, gradient_layout, score_layout
 from .mask_regfile import WORD
+from .regmap import config_layout
 from .threshold_update import ThresholdUpdater
 
 __all__ = ["MaskLearning", "learning_error_layout", "INITIAL_THRESHOLD", "update_latency"]
@@ -39,7 +46,8 @@ def update_latency(params, padding_blocks):
 
 
 def learning_error_layout():
-    return data.StructLayout({"grad_length": 1, "busy_write": 1, "threshold_range": 1})
+    return data.StructLayout({"grad_length": 1, "busy_write": 1, "threshold_range": 1,
+                              "config": 1})
 
 
 class MaskLearning(wiring.Component):
@@ -50,7 +58,8 @@ class MaskLearning(wiring.Component):
         super().__init__({
             "i_grad": In(stream.Signature(gradient_layout())),
             "o_scores": Out(stream.Signature(score_layout(params))),
-            "geometry": In(params.frame_config_layout),
+            "geometry": In(config_layout(params)),
+            "bank_busy": In(1),
             "learning_rate": In(fixed.LEARNING_RATE.width),
             "direction": In(1),
             "threshold_w_data": In(SCORE_WIDTH),
@@ -77,14 +86,31 @@ class MaskLearning(wiring.Component):
         m.submodules.mask_gen = gen = self.mask_gen
         m.submodules.updater = upd = self.updater
 
-        connect(m, flipped(self.i_grad), gen.i)
         connect(m, gen.o_scores, flipped(self.o_scores))
 
         threshold = Signal(SCORE_WIDTH, init=INITIAL_THRESHOLD)
         updates = Signal(32)
         updating = Signal()  # between the mask generator's done and the threshold unit's done
+        active = Signal()    # an update's values are arriving (its first came, its last not yet)
+        dropping = Signal()  # ... and they are dropped: the geometry was invalid at the first
         busy = Signal()
-        m.d.comb += [busy.eq(gen.busy | updating | upd.busy), self.busy.eq(busy)]
+        m.d.comb += [busy.eq(gen.busy | updating | upd.busy | (active & dropping)),
+                     self.busy.eq(busy)]
+
+        grad = self.i_grad
+        invalid = self.geometry.invalid.frame_size | self.geometry.invalid.pad
+        drop = Signal()
+        m.d.comb += drop.eq(Mux(active, dropping, invalid))
+        with m.If(drop):
+            m.d.comb += grad.ready.eq(1)
+        with m.Else():
+            m.d.comb += [gen.i.payload.eq(grad.payload), gen.i.valid.eq(grad.valid),
+                         grad.ready.eq(gen.i.ready)]
+        with m.If(grad.valid & grad.ready):
+            m.d.sync += active.eq(~grad.payload.last)
+            with m.If(~active):
+                m.d.sync += dropping.eq(invalid)
+                m.d.comb += self.error.config.eq(invalid)
 
         # the geometry holds still during an update, whatever the host writes meanwhile
         geometry = Signal.like(self.geometry)
@@ -93,6 +119,7 @@ class MaskLearning(wiring.Component):
         m.d.comb += [
             gen.geometry.eq(Mux(busy, geometry, self.geometry)),
             gen.threshold.eq(threshold),
+            gen.bank_busy.eq(self.bank_busy),
             self.mask_addr.eq(gen.mask_addr), self.mask_data.eq(gen.mask_data),
             self.mask_en.eq(gen.mask_en), self.commit.eq(gen.commit),
             upd.start.eq(gen.done),

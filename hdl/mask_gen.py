@@ -21,11 +21,13 @@ grid, in mask-bit order):
    the largest is 0), ``bit = score >= threshold`` (the threshold latched when this pass starts),
    and the sums and counts of the included and masked-out scores; blocks without padding get bit
    1. Mask words are written into the shadow bank as they fill, then a commit is requested.
+   The pass starts only once ``bank_busy`` is low: while a committed mask waits for its frame,
+   the shadow bank is that mask, and writing it would let a frame see a mix of two masks.
 
 Every score also leaves on ``o_scores`` (block index, relevance, score, bit); the pass waits if
-that stream is not ready. End-of-update latency, from the ``last`` value to ``done``:
-``2 + 2 * blocks + 36 * padding_blocks`` cycles (``blocks`` of the largest grid), see
-:func:`end_latency`. Then ``totals`` hold the threshold unit's operands until the next update.
+that stream is not ready. End-of-update latency, from the ``last`` value to ``done``, when
+``bank_busy`` is low: ``2 + 2 * blocks + 36 * padding_blocks`` cycles (``blocks`` of the largest
+grid), see :func:`end_latency`. Then ``totals`` hold the threshold unit's operands until the next update.
 
 Matches :func:`golden.mask_update_fixed` bit for bit (mask and scores; the threshold is the
 threshold unit's). A ``last`` that is not at the end of a plane pulses ``error`` (the update still
@@ -42,6 +44,7 @@ from ..golden import fixed
 
 from .divider import Divider, divider_latency
 from .mask_regfile import WORD
+from .regmap import config_layout
 
 __all__ = ["MaskGenerator", "gradient_layout", "score_layout", "totals_layout", "end_latency",
            "COUNT_WIDTH", "DIVIDER_LATENCY"]
@@ -75,8 +78,8 @@ def totals_layout(params):
 
 def end_latency(params, padding_blocks):
     """Clock edges from the one taking the ``last`` gradient value to the first cycle with
-    ``done`` high (``o_scores`` always ready): one cycle per block index and pass, plus a
-    division and a memory read per padding block and pass."""
+    ``done`` high (``o_scores`` always ready, ``bank_busy`` low): one cycle per block index and
+    pass, plus a division and a memory read per padding block and pass."""
     return 2 + 2 * params.mask_bits + (DIVIDER_LATENCY + 1) * 2 * padding_blocks
 
 
@@ -91,8 +94,9 @@ class MaskGenerator(wiring.Component):
         self._words = -(-p.mask_bits // WORD)
         super().__init__({
             "i": In(stream.Signature(gradient_layout())),
-            "geometry": In(p.frame_config_layout),
+            "geometry": In(config_layout(p)),
             "threshold": In(SCORE_WIDTH),
+            "bank_busy": In(1),
             "mask_addr": Out(range(max(2, self._words))),
             "mask_data": Out(WORD),
             "mask_en": Out(1),
@@ -259,9 +263,11 @@ class MaskGenerator(wiring.Component):
             with m.State("MEAN_READ"):
                 m.d.comb += [self.busy.eq(1), acc_read.addr.eq(index)]
                 with m.If(index == blocks):
-                    m.d.sync += [index.eq(0), br.eq(0), bc.eq(0), threshold.eq(self.threshold),
-                                 word.eq(0), totals.eq(0)]
-                    m.next = "SCORE_READ"
+                    # pass 2 writes the shadow bank: wait while it holds a committed mask
+                    with m.If(~self.bank_busy):
+                        m.d.sync += [index.eq(0), br.eq(0), bc.eq(0),
+                                     threshold.eq(self.threshold), word.eq(0), totals.eq(0)]
+                        m.next = "SCORE_READ"
                 with m.Elif(pad_block):
                     m.next = "MEAN_START"
                 with m.Else():

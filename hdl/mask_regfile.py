@@ -1,12 +1,14 @@
 """Block-mask register file: one bit per block of the largest padded frame, in two banks.
 
-The engine reads the *active* bank; the host (and later the mask-generation unit) writes the
-*shadow* bank. ``commit`` arms a swap that happens at the next frame boundary (``frame_start``,
-pulsed by the window generator just before it begins a frame), so a frame never sees a
-half-written mask. The swap exchanges the banks' roles: afterwards the shadow bank holds the mask
-that was active, and must be rewritten in full before the next commit. Write the shadow bank,
-commit, and wait for ``pending`` to fall before writing it again; a commit in the cycle of a swap
-arms the next swap.
+The engine reads the *active* bank; the host and the mask-generation unit write the *shadow*
+bank. ``commit`` arms a swap (``pending``); the swap happens on ``swap``, which the window
+generator pulses at the frame boundary that claimed the commit (docs/core.md). The swap exchanges
+the banks' roles: afterwards the shadow bank holds the mask that was active, and must be
+rewritten in full before the next commit.
+
+This unit stores and swaps; the rules that keep a frame's mask whole are its writers': nobody
+writes the shadow bank or commits while ``pending`` is high (the register block refuses the
+host's writes, the mask generator waits), and the host cannot commit while an update writes it.
 
 Bit ``i`` is block ``(i // grid_w, i % grid_w)`` of the largest frame's grid; a smaller frame uses
 the top-left part of that grid (the grid is anchored at the padded frame's top-left pixel).
@@ -35,17 +37,16 @@ class BlockMaskRegisterFile(wiring.Component):
     addr, w_data, w_en : In      shadow-bank word write (takes effect on the next cycle)
     r_bank : In(1)               read-back bank: 0 = shadow, 1 = active
     r_data : Out(32)             word ``addr`` of bank ``r_bank`` (combinational)
-    commit : In(1)               arm a swap at the next ``frame_start``
+    commit : In(1)               arm a swap
     e_addr, e_data, e_en : In    engine (mask generator) shadow-bank word write; wins over the
                                  host's write in the same cycle
     e_commit : In(1)             engine commit
-    frame_start : In(1)          frame-boundary strobe from the window generator
+    swap : In(1)                 swap the banks now if a swap is armed (a frame boundary)
     pending : Out(1)             a swap is armed and has not happened yet
     """
 
     def __init__(self, bits):
         if isinstance(bits, bool) or not isinstance(bits, int) or bits < 1:
-            self._MustUse__silence = True  # never built: no "created but never used" warning
             raise ValueError(f"bits must be a positive integer, not {bits!r}")
         self._bits = bits
         self._words = -(-bits // WORD)
@@ -53,7 +54,7 @@ class BlockMaskRegisterFile(wiring.Component):
             "active": Out(bits),
             "addr": In(max(1, ceil_log2(self._words))), "w_data": In(WORD), "w_en": In(1),
             "r_bank": In(1), "r_data": Out(WORD),
-            "commit": In(1), "frame_start": In(1), "pending": Out(1),
+            "commit": In(1), "swap": In(1), "pending": Out(1),
             # engine (mask-generation unit) word write into the shadow bank; wins over the host
             "e_addr": In(max(1, ceil_log2(self._words))), "e_data": In(WORD), "e_en": In(1),
             "e_commit": In(1),
@@ -82,11 +83,10 @@ class BlockMaskRegisterFile(wiring.Component):
             self.r_data.eq(Mux(self.r_bank, active, shadow).word_select(self.addr, WORD)),
         ]
 
-        commit = self.commit | self.e_commit
-        with m.If(commit):
+        with m.If(self.commit | self.e_commit):
             m.d.sync += pending.eq(1)
-        with m.If(self.frame_start & pending):
-            m.d.sync += [select.eq(~select), pending.eq(commit)]
+        with m.If(self.swap & pending):
+            m.d.sync += [select.eq(~select), pending.eq(0)]
 
         write = self.w_en | self.e_en
         addr = Mux(self.e_en, self.e_addr, self.addr)

@@ -1,21 +1,21 @@
 """Parameter loader: weights and biases of a layer from a stream into the MAC array's memories.
 
 Stream order (one signed 16-bit word per beat, ``last`` on the final one), for the ``cin`` and
-``cout`` configured when the load starts::
+``cout`` of the applied configuration when the load starts::
 
     w[co][c][ky][kx]   for co < cout, c < cin, ky < K, kx < K   (PyTorch's weight.flatten())
     bias[co]           for co < cout
 
-One word per cycle, always ready. Errors (``error`` pulses, the core keeps a sticky flag):
+One word per cycle once a load has started. A load starts only while ``hold`` is low (the core
+holds it while a frame is in flight, since frames read the memories); the first word waits
+meanwhile, and ``busy`` is high from the moment a word waits until the load ends, so the core
+starts no frame in between. Errors (``error`` pulses, the core keeps a sticky flag):
 
 * ``last`` before the final bias: the load ends there (what came is written);
 * no ``last`` on the final bias: the following words are dropped up to and including ``last``;
-* ``cin``/``cout`` zero or above the elaborated maximum: the whole load is dropped up to ``last``;
+* CHANNELS invalid in the applied configuration: the whole load is dropped up to ``last``;
 * a weight outside the weight format or a bias outside the bias format: flagged, stored
   truncated.
-
-Load parameters while no frame is in flight (``busy`` of the core low): the memories are read by
-frames in progress.
 """
 
 from amaranth.hdl import Module, Signal, signed
@@ -23,6 +23,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .mac import ParamWriteSignature
+from .regmap import config_layout
 
 __all__ = ["ParamLoader", "param_layout"]
 
@@ -37,7 +38,8 @@ class ParamLoader(wiring.Component):
         p = params
         super().__init__({
             "i": In(stream.Signature(param_layout())),
-            "cin": In(16), "cout": In(16),
+            "config": In(config_layout(p)),
+            "hold": In(1),
             "write": Out(ParamWriteSignature(p)),
             "busy": Out(1),
             "error": Out(1),
@@ -57,8 +59,7 @@ class ParamLoader(wiring.Component):
         group = Signal(range(p.groups))
         weights_done = Signal()  # in the bias part
 
-        m.d.comb += self.i.ready.eq(1)
-        fire = self.i.valid
+        fire = self.i.valid & self.i.ready
 
         w_lo, w_hi = -(1 << (p.weight_width - 1)), (1 << (p.weight_width - 1)) - 1
         b_lo, b_hi = -(1 << (p.bias_width - 1)), (1 << (p.bias_width - 1)) - 1
@@ -77,10 +78,10 @@ class ParamLoader(wiring.Component):
 
         with m.FSM(name="load"):
             with m.State("IDLE"):
+                m.d.comb += [self.i.ready.eq(~self.hold), self.busy.eq(self.i.valid)]
                 with m.If(fire):
-                    bad = ((self.cin == 0) | (self.cin > p.max_cin) |
-                           (self.cout == 0) | (self.cout > p.max_cout))
-                    m.d.sync += [cin.eq(self.cin), cout.eq(self.cout)]
+                    bad = self.config.invalid.channels
+                    m.d.sync += [cin.eq(self.config.cin), cout.eq(self.config.cout)]
                     with m.If(bad):
                         m.d.comb += self.error.eq(1)
                         with m.If(~word.last):
@@ -89,10 +90,10 @@ class ParamLoader(wiring.Component):
                         # The first word is a weight (w[0][0][0][0]); handle it as in LOAD.
                         m.d.comb += self.write.w_en.eq(1)
                         m.d.comb += self.error.eq((word.data < w_lo) | (word.data > w_hi))
-                        self._advance(m, p, self.cin, self.cout, c, co, tap, lane, group,
-                                      weights_done, word, restart)
+                        self._advance(m, p, self.config.cin, self.config.cout, c, co, tap, lane,
+                                      group, weights_done, word, restart)
             with m.State("LOAD"):
-                m.d.comb += self.busy.eq(1)
+                m.d.comb += [self.i.ready.eq(1), self.busy.eq(1)]
                 with m.If(fire):
                     with m.If(weights_done):
                         m.d.comb += [self.write.b_en.eq(1),
@@ -103,7 +104,7 @@ class ParamLoader(wiring.Component):
                     self._advance(m, p, cin, cout, c, co, tap, lane, group, weights_done, word,
                                   restart)
             with m.State("DRAIN"):
-                m.d.comb += self.busy.eq(1)
+                m.d.comb += [self.i.ready.eq(1), self.busy.eq(1)]
                 with m.If(fire & word.last):
                     m.next = "IDLE"
         return m

@@ -6,16 +6,17 @@ Every width, depth and latency of the core is derived here, so the hardware, the
 
 from dataclasses import dataclass
 
-from amaranth.hdl import signed
-from amaranth.lib import data, enum
+from amaranth.lib import enum
 from amaranth.utils import ceil_log2
 
 from ..golden import fixed
 
-__all__ = ["KERNELS", "PadMode", "CoreParams"]
+__all__ = ["KERNELS", "MASK_WORDS_MAX", "PadMode", "CoreParams"]
 
 #: kernel sizes the window generator supports (odd, so windows have a centre)
 KERNELS = (1, 3, 5, 7)
+#: 32-bit words of block mask the register map has room for (hdl.regmap)
+MASK_WORDS_MAX = 0x100
 
 
 class PadMode(enum.Enum, shape=2):
@@ -72,6 +73,9 @@ class CoreParams:
         if self.max_height > 4095 or self.max_width > 4095:
             raise ValueError(f"max_height and max_width must be at most 4095, not "
                              f"{self.max_height}x{self.max_width}")
+        if self.mask_bits > MASK_WORDS_MAX * 32:
+            raise ValueError(f"the block grid must fit {MASK_WORDS_MAX * 32} bits, not "
+                             f"{self.mask_bits} (use a larger block or smaller frames)")
 
     # --- geometry ----------------------------------------------------------------------------
     @property
@@ -107,14 +111,21 @@ class CoreParams:
     # --- line buffer ------------------------------------------------------------------------
     @property
     def row_slots(self):
-        """Line buffer rows: the K a window reads, one being written, one of slack for the next
-        frame's first rows while the last windows of a frame are produced."""
-        return self.kernel + 2
+        """Line-buffer rows: the K the last windows of a frame read, and K more for the next
+        frame's first rows, so a frame's first windows never wait on rows the previous frame
+        still holds (back-to-back frames at full rate, for every pad)."""
+        return 2 * self.kernel
 
     @property
     def bank_depth(self):
-        """Depth of one line-buffer bank (columns are banked by ``x mod K``)."""
+        """Words of one row of one column bank (columns are banked by ``x mod K``)."""
         return -(-self.max_width // self.kernel) * self.max_cin
+
+    @property
+    def vrow_width(self):
+        """Width of the line buffer's virtual row numbers. They wrap; every difference the flow
+        control takes (at most a frame plus the slots ahead, at least two rows behind) fits."""
+        return ceil_log2(self.max_height + self.row_slots + 1) + 1
 
     # --- arithmetic --------------------------------------------------------------------------
     @property
@@ -124,23 +135,13 @@ class CoreParams:
                                        bias_width=self.bias_width)
 
     @property
+    def act_min(self):
+        return -(1 << (self.act_width - 1))
+
+    @property
+    def act_max(self):
+        return (1 << (self.act_width - 1)) - 1
+
+    @property
     def shift_width(self):
         return ceil_log2(self.acc_width + 1)
-
-
-    # --- register fields ---------------------------------------------------------------------
-    @property
-    def frame_config_layout(self):
-        """Run-time frame configuration, latched at every frame start.
-
-        Fields are wide enough to hold invalid values, so that bad configurations can be detected
-        and flagged instead of silently wrapping.
-        """
-        return data.StructLayout({
-            "height": 16, "width": 16,
-            "pad_top": 4, "pad_bottom": 4, "pad_left": 4, "pad_right": 4,
-            "mode": PadMode, "stride": 2,
-            "pad_value": signed(self.act_width),
-            "cin": 16, "cout": 16,
-            "shift": 8, "zero_gating": 1,
-        })

@@ -1,16 +1,22 @@
 """A minimal register bus: the core's configuration and status interface.
 
-Word-addressed, 32-bit. A write (``w_en``) takes effect on the clock edge; a read is
-combinational (``r_data`` follows ``addr`` in the same cycle). The planned AXI4-Lite front end
-maps onto it one to one (registering ``r_data`` for the R channel).
+Word-addressed, 32-bit, one transfer per cycle in each direction:
+
+* write: ``w_en`` with ``addr`` and ``w_data``; it takes effect on that clock edge;
+* read: ``r_en`` with ``addr``; ``r_data`` holds the register's value from the next cycle on
+  (read latency 1) until the next ``r_en``. A read and a write in the same cycle see the value
+  from before the write.
+
+It maps onto AXI4-Lite one to one: AW/W -> ``w_en``, AR -> ``r_en``, R data = ``r_data``.
 """
 
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["RegisterBus", "ADDR_WIDTH"]
+__all__ = ["RegisterBus", "ADDR_WIDTH", "READ_LATENCY"]
 
 ADDR_WIDTH = 10
+READ_LATENCY = 1
 
 
 class RegisterBus(wiring.Signature):
@@ -19,5 +25,6 @@ class RegisterBus(wiring.Signature):
             "addr": Out(ADDR_WIDTH),
             "w_data": Out(32),
             "w_en": Out(1),
+            "r_en": Out(1),
             "r_data": In(32),
         })

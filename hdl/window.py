@@ -7,20 +7,30 @@ padding flag and its block's mask bit. Padding pixels are never stored and never
 host: zero/constant taps are produced from the frame's constant, replicate/reflect taps read the
 source pixel they copy.
 
-Line buffer: ``K + 2`` row slots, each split into K column banks (column ``x`` lives in bank
-``x mod K`` at ``(x div K) * max_cin + c``). The K source columns of a window lie within K
-consecutive columns, whatever the mode (padding maps are 1-Lipschitz), so they fall in distinct
-banks; likewise its source rows fall in distinct slots. Every cycle each bank of every slot is
-read once: a whole window per cycle from single-port memories.
+Line buffer: ``2K`` row slots in a ring. Slot ``s`` lives in row bank ``s mod K``, half
+``s div K``, and each row is split into K column banks (column ``x`` in bank ``x mod K`` at
+``(x div K) * max_cin + c``): K x K memories, each holding two rows. The K source columns of a
+window lie within K consecutive columns, whatever the mode (padding maps are 1-Lipschitz), so they
+fall in distinct column banks; likewise its distinct source rows lie within K consecutive rows,
+so they fall in distinct row banks. Every cycle each memory is read once: a whole window per
+cycle, from memories with one write and one read port.
 
-Flow control. The writer fills row slots in a ring of virtual rows (numbered across frames); the
-reader (window sequencer) issues the windows of output row ``oy`` once every source row they read
-is complete, and publishes a low-water mark: the lowest virtual row it may still read,
-``base + max(0, min(oy*s - top, H - K))``. The writer may start virtual row ``v`` only while
-``v < low_water + K + 2``. Two rows of slack let the next frame's first rows arrive while the
-last windows of a frame are produced, so back-to-back frames do not stall and padding costs no
-cycles. Frame configurations travel from writer to reader through a small queue, latched when
-the writer starts the frame; a frame is checked then (see :mod:`hdl.frame_check`).
+Flow control. The writer fills row slots in a ring of virtual rows (numbered across frames,
+modulo ``2**vrow_width``); the reader (window sequencer) issues the windows of output row ``oy``
+once every source row they read is complete, and publishes a low-water mark: the lowest virtual
+row it may still read, ``base + max(0, min(oy*s - top, H - K))``. The writer may start virtual row
+``v`` only while ``v < low_water + 2K``. While the last windows of a frame read its last K rows,
+the next frame's first K rows can arrive, which is every row its first windows read: back-to-back
+frames do not stall, for any pads, and padding costs no cycles. Frame configurations travel from
+writer to reader through a small queue, latched when the writer starts the frame; a frame is
+checked then (see :mod:`hdl.frame_check`).
+
+Frame starts. The writer starts a frame when its first beat is offered, unless ``hold`` (a
+parameter load waits or runs). It then latches the applied configuration and, if a committed mask
+is pending (``mask_pending``), claims it for this frame: the reader pulses ``mask_swap`` as it
+begins the frame, so the frame and every later one use the new mask, and no earlier frame does.
+When the generator is idle (nothing received, queued or being read), a pending mask is swapped
+in at once, which is the same thing seen from any frame.
 
 Length errors: a ``last`` before the configured end makes the writer fill the rest of the frame
 with zeros (consuming nothing) so the frame still completes; a missing ``last`` at the end makes
@@ -38,16 +48,15 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from .divmod import divmod_const
-from .frame_check import config_errors, error_layout
+from .frame_check import config_errors, frame_error_layout
 from .params import PadMode
+from .regmap import config_layout
 from .window_layout import window_layout
 
 __all__ = ["WindowGenerator", "input_layout", "LATENCY"]
 
 #: clock edges from a window being issued to it being valid on ``o``
 LATENCY = 1
-
-_VROW = 16  # width of virtual row numbers (modular; differences stay far below 2**15)
 
 
 def input_layout(params):
@@ -60,11 +69,13 @@ class WindowGenerator(wiring.Component):
     Ports
     -----
     i : In(stream)               input pixels
-    config : In(frame config)    host configuration, sampled when the writer starts a frame
+    config : In(config layout)   the applied configuration, latched when the writer starts a frame
+    hold : In(1)                 do not start a frame (a parameter load waits or runs)
     mask : In(mask_bits)         the active bank of the block-mask register file
+    mask_pending : In(1)         a committed mask waits for a frame
+    mask_swap : Out(1)           swap the mask banks now (a frame boundary)
     o : Out(stream)              windows
-    frame_start : Out(1)         pulses on the cycle before the reader's first window of a frame
-    error : Out(error layout)    error pulses (config checks, input length)
+    error : Out(frame error layout)  error pulses (config checks, input length)
     busy : Out(1)                a frame is being received or windows are being produced
     """
 
@@ -73,11 +84,13 @@ class WindowGenerator(wiring.Component):
         p = params
         super().__init__({
             "i": In(stream.Signature(input_layout(p))),
-            "config": In(p.frame_config_layout),
+            "config": In(config_layout(p)),
+            "hold": In(1),
             "mask": In(p.mask_bits),
+            "mask_pending": In(1),
+            "mask_swap": Out(1),
             "o": Out(stream.Signature(window_layout(p))),
-            "frame_start": Out(1),
-            "error": Out(error_layout()),
+            "error": Out(frame_error_layout()),
             "busy": Out(1),
         })
 
@@ -90,34 +103,47 @@ class WindowGenerator(wiring.Component):
         p = self._params
         k, slots = p.kernel, p.row_slots
 
-        # --- line buffer memories ------------------------------------------------------------
-        banks = [[Memory(shape=signed(p.act_width), depth=p.bank_depth, init=[])
-                  for _ in range(k)] for _ in range(slots)]
-        for s in range(slots):
+        # --- line buffer memories: [row bank][column bank], two rows each --------------------
+        self._low_bits = ceil_log2(p.bank_depth)
+        banks = [[Memory(shape=signed(p.act_width), depth=2 << self._low_bits, init=[])
+                  for _ in range(k)] for _ in range(k)]
+        for r in range(k):
             for b in range(k):
-                m.submodules[f"line_s{s}_b{b}"] = banks[s][b]
+                m.submodules[f"line_r{r}_b{b}"] = banks[r][b]
 
         # --- frame descriptor queue (writer -> reader) ---------------------------------------
         desc_layout = data.StructLayout({
-            "cfg": p.frame_config_layout, "base": _VROW, "base_slot": range(slots)})
+            "cfg": config_layout(p), "base": p.vrow_width, "base_slot": range(slots),
+            "swap": 1})
         m.submodules.frames = frames = SyncFIFO(width=desc_layout.size, depth=slots + 1)
         pushed = Signal(desc_layout)
         popped = data.View(desc_layout, frames.r_data)
         m.d.comb += frames.w_data.eq(pushed)
 
-        low_water = Signal(_VROW)  # from the reader: lowest virtual row still to be read
-        w_vrow = Signal(_VROW)     # writer: virtual row being written (= rows complete)
+        low_water = Signal(p.vrow_width)  # from the reader: lowest virtual row still to be read
+        w_vrow = Signal(p.vrow_width)     # writer: virtual row being written (= rows complete)
+        claimed = Signal()                # a queued or running frame will swap the mask
+        writer_idle = Signal()
+        reader_idle = Signal()
 
-        self._writer(m, p, banks, frames, pushed, low_water, w_vrow)
-        self._reader(m, p, banks, frames, popped, low_water, w_vrow)
+        self._writer(m, p, banks, frames, pushed, low_water, w_vrow, claimed, writer_idle)
+        self._reader(m, p, banks, frames, popped, low_water, w_vrow, reader_idle)
+
+        # a pending mask with no frame received, queued or being read: swap it in now
+        with m.If(writer_idle & ~frames.r_rdy & reader_idle & self.mask_pending & ~claimed):
+            m.d.comb += self.mask_swap.eq(1)
+        with m.If(self.mask_swap):
+            m.d.sync += claimed.eq(0)
         return m
 
     # ------------------------------------------------------------------------------------------
-    def _writer(self, m, p, banks, frames, pushed, low_water, w_vrow):
+    def _writer(self, m, p, banks, frames, pushed, low_water, w_vrow, claimed, writer_idle):
         k, slots = p.kernel, p.row_slots
         beat = self.i.payload
-        cfg = Signal(p.frame_config_layout)  # latched at frame start
-        slot = Signal(range(slots))
+        cfg = Signal(config_layout(p))  # latched at frame start
+        slot = Signal(range(slots))     # ring slot of row w_vrow: row bank slot mod K, half
+        row_bank = Signal(range(k))
+        half = Signal()
         y = Signal(range(p.max_height))
         x_div = Signal(range(-(-p.max_width // k)))
         x_mod = Signal(range(k))
@@ -128,7 +154,7 @@ class WindowGenerator(wiring.Component):
         row_free = Signal()
         # Signed: the reader's low water may pass the writer when a frame's last rows are
         # never read (stride 2).
-        m.d.comb += row_free.eq((w_vrow - low_water)[:_VROW].as_signed() < slots)
+        m.d.comb += row_free.eq((w_vrow - low_water)[:p.vrow_width].as_signed() < slots)
         final_x = x == cfg.width - 1
         final_c = c == cfg.cin - 1
         final_y = y == cfg.height - 1
@@ -137,13 +163,15 @@ class WindowGenerator(wiring.Component):
 
         write = Signal()
         value = Signal(signed(p.act_width))
-        for s in range(slots):
+        low = Signal(self._low_bits)
+        m.d.comb += low.eq(x_div * p.max_cin + c)
+        for r in range(k):
             for b in range(k):
-                port = banks[s][b].write_port()
+                port = banks[r][b].write_port()
                 m.d.comb += [
-                    port.addr.eq(x_div * p.max_cin + c),
+                    port.addr.eq(Cat(low, half)),
                     port.data.eq(value),
-                    port.en.eq(write & (slot == s) & (x_mod == b)),
+                    port.en.eq(write & (row_bank == r) & (x_mod == b)),
                 ]
 
         def step():
@@ -162,24 +190,33 @@ class WindowGenerator(wiring.Component):
                     m.d.sync += [x.eq(0), x_mod.eq(0), x_div.eq(0), y.eq(y + 1),
                                  w_vrow.eq(w_vrow + 1),
                                  slot.eq(Mux(slot == slots - 1, 0, slot + 1))]
+                    with m.If(row_bank == k - 1):
+                        m.d.sync += [row_bank.eq(0), half.eq(~half)]
+                    with m.Else():
+                        m.d.sync += row_bank.eq(row_bank + 1)
 
         errors = config_errors(self.config, p)
         bad = Cat(errors.values()).any()
 
         with m.FSM(name="writer"):
             with m.State("START"):
-                with m.If(self.i.valid):
+                m.d.comb += writer_idle.eq(~self.i.valid)
+                with m.If(self.i.valid & ~self.hold):
                     with m.If(bad):
                         for name, flag in errors.items():
                             m.d.comb += self.error[name].eq(flag)
                         m.next = "DRAIN"
                     with m.Elif(frames.w_rdy):
+                        swap = self.mask_pending & ~claimed
                         m.d.comb += [
                             pushed.cfg.eq(self.config),
                             pushed.base.eq(w_vrow),
                             pushed.base_slot.eq(slot),
+                            pushed.swap.eq(swap),
                             frames.w_en.eq(1),
                         ]
+                        with m.If(swap):
+                            m.d.sync += claimed.eq(1)
                         m.d.sync += [cfg.eq(self.config), y.eq(0), x.eq(0), x_div.eq(0),
                                      x_mod.eq(0), c.eq(0)]
                         m.next = "RUN"
@@ -209,12 +246,12 @@ class WindowGenerator(wiring.Component):
                     m.next = "START"
 
     # ------------------------------------------------------------------------------------------
-    def _reader(self, m, p, banks, frames, popped, low_water, w_vrow):
+    def _reader(self, m, p, banks, frames, popped, low_water, w_vrow, reader_idle):
         k, slots = p.kernel, p.row_slots
-        cfg = Signal(p.frame_config_layout)
-        base = Signal(_VROW)
+        cfg = Signal(config_layout(p))
+        base = Signal(p.vrow_width)
         base_slot = Signal(range(slots))
-        end_vrow = Signal(_VROW)  # base + height of the last frame read (idle low water)
+        end_vrow = Signal(p.vrow_width)  # base + height of the last frame read (idle low water)
 
         oy = Signal(range(p.max_padded_height))
         ox = Signal(range(p.max_padded_width))
@@ -246,22 +283,25 @@ class WindowGenerator(wiring.Component):
             src = Mux(mode == PadMode.REFLECT, reflected, clamped)
             return src[:13].as_unsigned(), below | above
 
-        src_rows, pad_rows, slot_of = [], [], []
+        src_rows, pad_rows, bank_of, half_of = [], [], [], []
         for ky in range(k):
             src, pad = source(row0 + ky, cfg.pad_top, height, cfg.mode)
             src_row = Signal(range(p.max_height), name=f"src_row{ky}")
             m.d.comb += src_row.eq(src)
             _, slot_no = divmod_const(base_slot + src_row, slots, slots - 1 + p.max_height - 1)
             slot_sig = Signal(range(slots), name=f"slot{ky}")
-            m.d.comb += slot_sig.eq(slot_no)
+            row_bank = Signal(range(k), name=f"row_bank{ky}")
+            m.d.comb += [slot_sig.eq(slot_no),
+                         row_bank.eq(Mux(slot_sig >= k, slot_sig - k, slot_sig))]
             src_rows.append(src_row)
             pad_rows.append(pad)
-            slot_of.append(slot_sig)
+            bank_of.append(row_bank)
+            half_of.append(slot_sig >= k)
         max_src = src_rows[0]
         for src_row in src_rows[1:]:
             max_src = Mux(src_row > max_src, src_row, max_src)
         rows_ready = Signal()
-        m.d.comb += rows_ready.eq((w_vrow - base)[:_VROW] > max_src)
+        m.d.comb += rows_ready.eq((w_vrow - base)[:p.vrow_width] > max_src)
 
         # --- column geometry of output column ox ---------------------------------------------
         src_q, src_r, pad_cols = [], [], []
@@ -277,18 +317,24 @@ class WindowGenerator(wiring.Component):
             src_r.append(r_sig)
             pad_cols.append(pad)
 
-        # --- memory reads: bank b serves whichever tap column lands in it -------------------
+        # --- memory reads: column bank b serves whichever tap column lands in it, row bank r
+        # whichever tap row (same source row for every tap row that lands in it) --------------
         read_data = []
-        bank_addr = [Signal(range(p.bank_depth), name=f"bank_addr{b}") for b in range(k)]
+        bank_addr = [Signal(self._low_bits, name=f"bank_addr{b}") for b in range(k)]
         for b in range(k):
             for kx in range(k):
                 with m.If(src_r[kx] == b):
                     m.d.comb += bank_addr[b].eq(src_q[kx] * p.max_cin + c)
-        for s in range(slots):
+        row_half = [Signal(name=f"row_half{r}") for r in range(k)]
+        for r in range(k):
+            for ky in range(k):
+                with m.If(bank_of[ky] == r):
+                    m.d.comb += row_half[r].eq(half_of[ky])
+        for r in range(k):
             row = []
             for b in range(k):
-                port = banks[s][b].read_port()
-                m.d.comb += [port.addr.eq(bank_addr[b]), port.en.eq(advance)]
+                port = banks[r][b].read_port()
+                m.d.comb += [port.addr.eq(Cat(bank_addr[b], row_half[r])), port.en.eq(advance)]
                 row.append(port.data)
             read_data.append(row)
 
@@ -310,7 +356,7 @@ class WindowGenerator(wiring.Component):
         constant = (cfg.mode == PadMode.ZERO) | (cfg.mode == PadMode.CONSTANT)
 
         # --- stage B registers -----------------------------------------------------------------
-        b_slot = [Signal(range(slots), name=f"b_slot{ky}") for ky in range(k)]
+        b_slot = [Signal(range(k), name=f"b_row_bank{ky}") for ky in range(k)]
         b_bank = [Signal(range(k), name=f"b_bank{kx}") for kx in range(k)]
         b_const_taps = Signal(p.taps)
         b_const = Signal(signed(p.act_width))
@@ -322,7 +368,7 @@ class WindowGenerator(wiring.Component):
         with m.If(advance):
             m.d.sync += valid_b.eq(issue)
             with m.If(issue):
-                m.d.sync += [b_slot[ky].eq(slot_of[ky]) for ky in range(k)]
+                m.d.sync += [b_slot[ky].eq(bank_of[ky]) for ky in range(k)]
                 m.d.sync += [b_bank[kx].eq(src_r[kx]) for kx in range(k)]
                 m.d.sync += [
                     b_const_taps.eq(Mux(constant, pad, 0)),
@@ -371,10 +417,10 @@ class WindowGenerator(wiring.Component):
 
         with m.FSM(name="reader"):
             with m.State("IDLE"):
-                m.d.comb += low_water.eq(end_vrow)
+                m.d.comb += [low_water.eq(end_vrow), reader_idle.eq(1)]
                 with m.If(frames.r_rdy):
                     d = popped
-                    m.d.comb += [frames.r_en.eq(1), self.frame_start.eq(1)]
+                    m.d.comb += [frames.r_en.eq(1), self.mask_swap.eq(d.swap)]
                     hp_new = d.cfg.height + d.cfg.pad_top + d.cfg.pad_bottom - k
                     wp_new = d.cfg.width + d.cfg.pad_left + d.cfg.pad_right - k
                     m.d.sync += [

@@ -28,7 +28,7 @@ from ..hdl.regmap import Ctrl, Reg
 from . import regs
 from .frames import (FrameConfig, expected_outputs, frame_mask, input_beats, mask_words,
                      output_tuple, param_words)
-from .stream import Scoreboard
+from .stream import Scoreboard, put
 from .timing import ideal_cycles, schedule
 
 __all__ = ["run", "main", "SIZES"]
@@ -52,11 +52,7 @@ def _simulate(params, cfg, xs, w, bias, full_mask, *, monitor_toggles=True):
 
     async def host(ctx):
         await regs.configure(ctx, dut.bus, cfg)
-        for beat in param_words(w, bias):
-            ctx.set(dut.i_param.payload, beat)
-            ctx.set(dut.i_param.valid, 1)
-            await ctx.tick()
-        ctx.set(dut.i_param.valid, 0)
+        await put(ctx, dut.i_param, param_words(w, bias))
         await regs.load_mask(ctx, dut.bus, mask_words(params, full_mask))
         await regs.write(ctx, dut.bus, Reg.CTRL, Ctrl.CLEAR_COUNTERS)
         ctx.set(dut.o.ready, 1)
@@ -70,7 +66,7 @@ def _simulate(params, cfg, xs, w, bias, full_mask, *, monitor_toggles=True):
         while len(state["outputs"]) < total_out:
             await ctx.tick()
         await regs.wait_idle(ctx, dut.bus)
-        state["counters"] = regs.read_counters(ctx, dut.bus)
+        state["counters"] = await regs.read_counters(ctx, dut.bus)
 
     async def monitor(ctx):
         previous = None

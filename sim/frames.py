@@ -30,7 +30,7 @@ class FrameConfig:
     zero_gating: bool = False
 
     def register_value(self):
-        """Value of the core's frame configuration (``CoreParams.frame_config_layout``)."""
+        """Field values of the configuration registers (``hdl.regmap.config_layout``)."""
         top, bottom, left, right = self.padding
         return {
             "height": self.height, "width": self.width,

@@ -7,9 +7,10 @@ skip vectors entering the MAC array. A watchdog turns a deadlock into a test fai
 
 Configuration changes between frames follow the core's contract:
 
-* ``back_to_back=True``: frame ``i + 1``'s configuration is written while frame ``i`` streams
-  (as soon as its first beat was accepted), so frames follow each other with no gap; the mask
-  must then stay the same. Frames must be long enough for the six register writes (8 beats).
+* ``back_to_back=True``: frame ``i + 1``'s configuration is staged while frame ``i`` streams
+  and applied as soon as frame ``i``'s first beat was accepted, so frames follow each other with
+  no gap; the mask must then stay the same. Frames must be long enough for the seven register
+  writes (8 beats).
 * otherwise, when a frame's configuration or mask differs from the previous frame's, the
   producer waits for the core to be idle, the host writes configuration and mask (and commits
   it), then the frame starts.
@@ -27,13 +28,13 @@ from amaranth.hdl import Elaboratable, Module, ResetInserter, Signal
 from amaranth.sim import Simulator
 
 from ..hdl.core import ConvCore
-from ..hdl.regmap import Reg
+from ..hdl.regmap import CONFIG_REGISTERS, Ctrl, Reg
 
 from . import regs
 from .frames import input_beats, mask_words, output_tuple, param_words
 from .stream import get, put
 
-__all__ = ["FrameSpec", "RunResult", "run_core", "ResetWrapper", "waveforms"]
+__all__ = ["FrameSpec", "RunResult", "run_core", "ResetWrapper", "waveforms", "simulate"]
 
 
 def waveforms(sim, name=None):
@@ -48,6 +49,12 @@ def waveforms(sim, name=None):
     path = Path("build") / "waves" / (re.sub(r"[^A-Za-z0-9_.-]+", "_", name) + ".vcd")
     path.parent.mkdir(parents=True, exist_ok=True)
     return sim.write_vcd(str(path))
+
+
+def simulate(sim, name=None):
+    """``sim.run()``, with a waveform when PADMASK_VCD is set (see :func:`waveforms`)."""
+    with waveforms(sim, name):
+        sim.run()
 
 
 @dataclass
@@ -68,6 +75,7 @@ class RunResult:
     errors: int = 0
     cycles: int = 0                                   #: edges simulated
     start_edge: int = None                            #: edge numbering origin
+    scribbled: int = 0                                #: random staged-register writes
 
 
 class ResetWrapper(Elaboratable):
@@ -85,7 +93,7 @@ class ResetWrapper(Elaboratable):
 
 def run_core(params, frames, *, w, bias, bubbles=0.0, backpressure=0.0, seed=0,
              back_to_back=False, expected_outputs=None, max_cycles=None, core=None,
-             param_beats=None, events=None, pre_setup=None, record=True):
+             param_beats=None, events=None, pre_setup=None, record=True, scribble=None):
     """Simulate ``frames`` (list of FrameSpec) through a ConvCore; return a RunResult.
 
     ``expected_outputs``: number of output beats to wait for (default: every frame's full
@@ -93,6 +101,9 @@ def run_core(params, frames, *, w, bias, bubbles=0.0, backpressure=0.0, seed=0,
     set-up (configuration, parameters from ``param_beats`` or ``w``/``bias``, mask). ``events``: optional ``async def events(ctx, dut, state)`` testbench run alongside
     (state["edge"] is the current edge, state["accepted"] the input beats accepted so far; setting
     state["release"] = n holds the producer before frame n + 1 until it is raised).
+    ``scribble``: a ``random.Random``; with ``back_to_back``, before staging each next frame's
+    configuration the host writes random words into random configuration registers at random
+    cycles (they must never reach a frame: only the applied configuration does).
     """
     from .frames import expected_outputs as _expected
     dut = core if core is not None else ConvCore(params)
@@ -152,9 +163,17 @@ def run_core(params, frames, *, w, bias, bubbles=0.0, backpressure=0.0, seed=0,
         for i in range(1, len(frames)):
             frame = frames[i]
             if back_to_back:
+                if scribble is not None:
+                    for _ in range(scribble.randint(1, 6)):
+                        for _ in range(scribble.randint(0, 4)):
+                            await ctx.tick()
+                        reg = scribble.choice(CONFIG_REGISTERS)
+                        await regs.write(ctx, bus, reg.addr, scribble.getrandbits(32))
+                        result.scribbled += 1
+                await regs.stage(ctx, bus, frame.cfg)
                 while state["next_frame"] < i:       # frame i - 1 has started
                     await ctx.tick()
-                await regs.configure(ctx, bus, frame.cfg)
+                await regs.write(ctx, bus, Reg.CTRL, Ctrl.APPLY_CONFIG)
                 state["ready_for"] = i
             else:
                 changed = (frame.cfg != previous.cfg or
@@ -193,8 +212,8 @@ def run_core(params, frames, *, w, bias, bubbles=0.0, backpressure=0.0, seed=0,
                                    backpressure=backpressure,
                                    decode=lambda pl: output_tuple(pl, params.lanes))
         await regs.wait_idle(ctx, dut.bus)
-        result.counters = regs.read_counters(ctx, dut.bus)
-        result.errors = regs.read(ctx, dut.bus, Reg.ERRORS)
+        result.counters = await regs.read_counters(ctx, dut.bus)
+        result.errors = await regs.read(ctx, dut.bus, Reg.ERRORS)
         result.cycles = state["edge"]
 
     sim.add_testbench(recorder, background=True)
@@ -205,8 +224,7 @@ def run_core(params, frames, *, w, bias, bubbles=0.0, backpressure=0.0, seed=0,
         async def run_events(ctx):
             await events(ctx, top, state)
         sim.add_testbench(run_events, background=True)
-    with waveforms(sim):
-        sim.run()
+    simulate(sim)
     if result.start_edge is not None and record:
         origin = result.start_edge
         result.input_edges = [e - origin for e in result.input_edges]

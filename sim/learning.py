@@ -36,7 +36,8 @@ class LearningTop(Elaboratable):
         inner.submodules.learn = learn = self.learn
         inner.submodules.masks = masks = self.masks
         inner.d.comb += [masks.e_en.eq(learn.mask_en), masks.e_data.eq(learn.mask_data),
-                         masks.e_addr.eq(learn.mask_addr), masks.e_commit.eq(learn.commit)]
+                         masks.e_addr.eq(learn.mask_addr), masks.e_commit.eq(learn.commit),
+                         learn.bank_busy.eq(masks.pending)]
         m.submodules.top = ResetInserter(self.reset)(inner)
         return m
 
@@ -105,9 +106,9 @@ def read_shadow(ctx, top):
 
 async def swap(ctx, top):
     """A frame boundary: the committed mask becomes active."""
-    ctx.set(top.masks.frame_start, 1)
+    ctx.set(top.masks.swap, 1)
     await ctx.tick()
-    ctx.set(top.masks.frame_start, 0)
+    ctx.set(top.masks.swap, 0)
 
 
 def learning_params(height, width, padding, block):

@@ -1,4 +1,9 @@
-"""The convolution core against golden.masked_conv2d + requantize, under bubbles and backpressure."""
+# amaranth: UnusedElaboratable=no
+"""The convolution core against golden.masked_conv2d + requantize, under bubbles and backpressure.
+
+(The first line silences Amaranth's unused-elaboratable warning for this file: constructors
+that raise on bad parameters leave an object that is never elaborated.)
+"""
 
 import random
 import warnings
@@ -11,20 +16,20 @@ from amaranth.sim import Simulator
 from padmask import golden
 from padmask.hdl.core import ConvCore
 from padmask.hdl.params import CoreParams
-from padmask.hdl.regmap import ID_VALUE, Ctrl, Reg
+from padmask.hdl.regmap import ERROR_BITS, Reg
 from padmask.sim import regs
 from padmask.sim.frames import (FrameConfig, expected_outputs, frame_mask, input_beats, mask_words,
-                        output_tuple, param_words)
-from padmask.sim.harness import FrameSpec, ResetWrapper, run_core
+                                output_tuple, param_words)
+from padmask.sim.harness import FrameSpec, ResetWrapper, run_core, simulate
 from padmask.sim.stream import Scoreboard, get, put
 from tests.core_cases import SMALL, frame, random_frames, weights
 
-ERROR_BITS = ("frame_size", "pad", "reflect", "stride", "channels", "kernel", "shift", "length",
-              "param")
+ERROR_NAMES = [name for name, _ in ERROR_BITS]
 
 
 def error_bits(*names):
-    return sum(1 << ERROR_BITS.index(n) for n in names)
+    """ERRORS word with the named flags set (bit order from the register table)."""
+    return sum(1 << ERROR_NAMES.index(n) for n in names)
 
 
 def expected_counters(params, frames):
@@ -136,7 +141,7 @@ def test_bad_configurations_are_rejected_and_the_next_frame_is_exact():
         "frame_size": FrameConfig(9, 4, cin=2, cout=2),              # above max_height 8
         "reflect": FrameConfig(2, 5, cin=2, cout=2, padding=(2, 0, 1, 1), mode="reflect"),
         "pad": FrameConfig(4, 4, cin=2, cout=2, padding=(3, 0, 0, 0)),  # pad >= K
-        "stride": FrameConfig(4, 4, cin=2, cout=2, stride=3),
+        "mode": FrameConfig(4, 4, cin=2, cout=2, stride=3),
         "kernel": FrameConfig(1, 1, cin=2, cout=2, padding=(0, 0, 0, 0)),
         "shift": FrameConfig(4, 4, cin=2, cout=2, shift=params.acc_width + 1),
     }
@@ -223,7 +228,7 @@ def test_reset_in_mid_frame_then_a_normal_frame_is_exact():
         ctx.set(top.reset, 1)
         await ctx.tick()
         ctx.set(top.reset, 0)
-        assert regs.read(ctx, dut.bus, Reg.FRAME_SIZE) == params.max_height | \
+        assert await regs.read(ctx, dut.bus, Reg.FRAME_SIZE) == params.max_height | \
             params.max_width << 16  # registers are back to their reset values
         await setup(ctx)  # memories keep their contents; registers need writing again
         await put(ctx, dut.i, input_beats(f.x), rng=random.Random(1), bubbles=0.3)
@@ -236,60 +241,13 @@ def test_reset_in_mid_frame_then_a_normal_frame_is_exact():
         await ctx.tick()
         got["o"] = await get(ctx, dut.o, len(expected), rng=random.Random(2), backpressure=0.3,
                              decode=lambda pl: output_tuple(pl, params.lanes))
-        got["errors"] = regs.read(ctx, dut.bus, Reg.ERRORS)
+        got["errors"] = await regs.read(ctx, dut.bus, Reg.ERRORS)
 
     sim.add_testbench(host)
     sim.add_testbench(consumer)
-    sim.run()
+    simulate(sim)
     Scoreboard(expected).check(got["o"])
     assert got["errors"] == 0
-
-
-def test_registers_and_mask_read_back():
-    params = SMALL[3]
-    dut = ConvCore(params)
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    rng = np.random.default_rng(17)
-    shadow = rng.integers(0, 2, params.grid_shape).astype(bool)
-    words = mask_words(params, shadow)
-    cfg = FrameConfig(5, 7, cin=3, cout=4, padding=(1, 2, 0, 2), mode="constant", pad_value=-3,
-                      stride=2, shift=9, zero_gating=True)
-
-    async def bench(ctx):
-        bus = dut.bus
-        assert regs.read(ctx, bus, Reg.ID) == ID_VALUE
-        assert regs.read(ctx, bus, Reg.INFO) == (3 | 2 << 8 | 2 << 16 | params.acc_width << 24)
-        assert regs.read(ctx, bus, Reg.MAX_CHANNELS) == 3 | 5 << 16
-        await regs.configure(ctx, bus, cfg)
-        assert regs.read(ctx, bus, Reg.FRAME_SIZE) == 5 | 7 << 16
-        assert regs.read(ctx, bus, Reg.PADS) == 1 | 2 << 4 | 0 << 8 | 2 << 12
-        assert regs.read(ctx, bus, Reg.MODE) == 1 | 2 << 4 | 1 << 8
-        assert regs.read(ctx, bus, Reg.PAD_VALUE) == (-3) & 0xFFFFFFFF
-        assert regs.read(ctx, bus, Reg.CHANNELS) == 3 | 4 << 16
-        assert regs.read(ctx, bus, Reg.SHIFT) == 9
-        assert regs.read(ctx, bus, Reg.THRESHOLD) == 1 << 14            # 0.5 after reset
-        await regs.write(ctx, bus, Reg.LEARNING, 1234 | 1 << 16)
-        assert regs.read(ctx, bus, Reg.LEARNING) == 1234 | 1 << 16
-        await regs.write(ctx, bus, Reg.THRESHOLD, 777)
-        assert regs.read(ctx, bus, Reg.THRESHOLD) == 777
-        await regs.write(ctx, bus, Reg.THRESHOLD, (1 << 15) + 1)        # above 1.0: refused
-        assert regs.read(ctx, bus, Reg.THRESHOLD) == 777
-        assert regs.read(ctx, bus, Reg.ERRORS) == 1 << 11
-        await regs.write(ctx, bus, Reg.ERRORS, 1 << 11)                 # write 1 to clear
-        assert regs.read(ctx, bus, Reg.ERRORS) == 0
-        # reset state: both banks all ones (the bits beyond the grid too)
-        ones = [0xFFFFFFFF] * len(words)
-        assert regs.read_mask(ctx, bus, len(words)) == ones
-        await regs.load_mask(ctx, bus, words, commit=False)
-        assert regs.read_mask(ctx, bus, len(words), active=False) == words
-        assert regs.read_mask(ctx, bus, len(words)) == ones
-        await regs.write(ctx, bus, Reg.CTRL, Ctrl.COMMIT_MASK)
-        assert regs.read(ctx, bus, Reg.STATUS) & 2  # pending until a frame starts
-        assert regs.read_mask(ctx, bus, len(words)) == ones
-
-    sim.add_testbench(bench)
-    sim.run()
 
 
 def test_verilog_has_no_warnings():
@@ -316,6 +274,6 @@ def test_bad_elaboration_parameters(kwargs, error, message):
 
 def test_core_rejects_a_grid_too_large_for_the_register_map():
     with pytest.raises(ValueError, match="the block grid must fit 8192 bits, not"):
-        ConvCore(CoreParams(max_height=400, max_width=400, block=1))
+        CoreParams(max_height=400, max_width=400, block=1)
     with pytest.raises(TypeError, match="params must be a CoreParams, not 3"):
         ConvCore(3)

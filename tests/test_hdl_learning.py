@@ -15,7 +15,7 @@ from padmask.hdl.regmap import Reg, Status
 from padmask.hdl.threshold_update import LATENCY, ThresholdUpdater
 from padmask.sim import regs
 from padmask.sim.frames import FrameConfig, expected_outputs, frame_mask, gradient_beats
-from padmask.sim.harness import FrameSpec, run_core
+from padmask.sim.harness import FrameSpec, run_core, simulate
 from padmask.sim.learning import (LearningTop, learning_params, read_shadow, run_update, swap,
                           words_to_mask)
 from padmask.sim.stream import Scoreboard, put
@@ -83,7 +83,7 @@ def simulate_updates(params, cfg, updates, *, sum_shape=fixed.RELEVANCE_SUM, bub
             await swap(ctx, top)
 
     sim.add_testbench(bench)
-    sim.run()
+    simulate(sim)
     return checked
 
 
@@ -186,7 +186,7 @@ def test_threshold_updater_against_golden():
             assert got == tuple(ref)
 
     sim.add_testbench(bench)
-    sim.run()
+    simulate(sim)
 
 
 def test_reset_in_the_middle_of_an_accumulation():
@@ -222,7 +222,7 @@ def test_reset_in_the_middle_of_an_accumulation():
         Scoreboard(expected_scores(params, reference)).check(result.scores)
 
     sim.add_testbench(bench)
-    sim.run()
+    simulate(sim)
 
 
 def test_busy_rules_and_bad_threshold():
@@ -258,6 +258,13 @@ def test_busy_rules_and_bad_threshold():
         ctx.set(learn.threshold_w_en, 0)
         # the second update's gradients are offered at once; they wait for the first update
         await put(ctx, learn.i_grad, gradient_beats(b, cfg.padding))
+        # the first update's mask is committed; the second waits for a frame to take it
+        # before writing the shadow bank
+        for _ in range(1000):
+            await ctx.tick()
+        assert ctx.get(learn.busy) and ctx.get(top.masks.pending)
+        assert ctx.get(learn.updates) == 1
+        await swap(ctx, top)
         while ctx.get(learn.busy):
             await ctx.tick()
         first = golden.mask_update_fixed(a, cfg.padding, block, INITIAL_THRESHOLD, 30000)
@@ -267,7 +274,7 @@ def test_busy_rules_and_bad_threshold():
         assert np.array_equal(words_to_mask(params, read_shadow(ctx, top), grid), second.mask)
 
     sim.add_testbench(bench)
-    sim.run()
+    simulate(sim)
 
 
 def test_gradient_length_error():
@@ -298,7 +305,7 @@ def test_gradient_length_error():
                 break
 
     sim.add_testbench(bench)
-    sim.run()
+    simulate(sim)
     assert seen["error"] == 1
 
 
@@ -326,10 +333,10 @@ def test_update_through_the_core_while_frames_run():
         at_start = run_state["accepted"]
         await put(ctx, dut.i_grad, gradient_beats(raw, cfg.padding))
         await regs.write(ctx, dut.bus, Reg.THRESHOLD, 7)   # refused: update running
-        state["busy_seen"] = bool(regs.read(ctx, dut.bus, Reg.STATUS) & Status.LEARNING)
-        while regs.read(ctx, dut.bus, Reg.STATUS) & Status.LEARNING:
-            await ctx.tick()
-        state["threshold"] = regs.read(ctx, dut.bus, Reg.THRESHOLD)
+        state["busy_seen"] = bool(await regs.read(ctx, dut.bus, Reg.STATUS) & Status.LEARNING)
+        while await regs.read(ctx, dut.bus, Reg.STATUS) & Status.LEARNING:
+            pass
+        state["threshold"] = await regs.read(ctx, dut.bus, Reg.THRESHOLD)
         # frame 0 kept streaming while the update ran
         state["overlapped"] = at_start < run_state["accepted"] and at_start < 128
         run_state["release"] = 1

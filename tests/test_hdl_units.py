@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """Unit tests of the small core units: constant division, mask register file, skip unit, MAC
 operand gating, parameter loader errors."""
 
@@ -11,9 +12,10 @@ from amaranth.sim import Simulator
 from padmask.hdl.divmod import divmod_const, reciprocal
 from padmask.hdl.mac import MacArray
 from padmask.hdl.mask_regfile import BlockMaskRegisterFile
+from padmask.hdl.regmap import ERROR_BITS
 from padmask.hdl.skip import SkipUnit
 from padmask.sim.frames import FrameConfig, expected_outputs, param_words
-from padmask.sim.harness import run_core
+from padmask.sim.harness import run_core, simulate
 from padmask.sim import regs
 from padmask.sim.stream import Scoreboard, get, put
 from tests.core_cases import SMALL, frame, weights
@@ -32,7 +34,7 @@ def test_divmod_const_is_exact_over_its_range(divisor, max_value):
 
     sim = Simulator(Module())
     sim.add_testbench(bench)
-    sim.run()
+    simulate(sim)
 
 
 def test_reciprocal_is_checked():
@@ -42,7 +44,7 @@ def test_reciprocal_is_checked():
         reciprocal(0, 10)
 
 
-def test_mask_register_file_swaps_only_at_frame_boundaries():
+def test_mask_register_file_swaps_only_when_committed_and_told():
     dut = BlockMaskRegisterFile(40)  # two words, the second partly used
     sim = Simulator(dut)
     sim.add_clock(1e-8)
@@ -68,20 +70,20 @@ def test_mask_register_file_swaps_only_at_frame_boundaries():
         for _ in range(3):
             await ctx.tick()
             assert ctx.get(dut.active) == full      # no frame boundary yet
-        ctx.set(dut.frame_start, 1)
+        ctx.set(dut.swap, 1)
         await ctx.tick()
-        ctx.set(dut.frame_start, 0)
+        ctx.set(dut.swap, 0)
         assert ctx.get(dut.active) == new and not ctx.get(dut.pending)
         ctx.set(dut.r_bank, 1)
         ctx.set(dut.addr, 0)
         assert ctx.get(dut.r_data) == 0x12345678
         # a frame boundary without a commit changes nothing
-        ctx.set(dut.frame_start, 1)
+        ctx.set(dut.swap, 1)
         await ctx.tick()
         assert ctx.get(dut.active) == new
 
     sim.add_testbench(bench)
-    sim.run()
+    simulate(sim)
 
 
 def test_mask_register_file_rejects_bad_size():
@@ -111,7 +113,7 @@ def test_skip_unit_against_its_definition():
             assert ctx.get(dut.o.valid) and ctx.get(dut.i.ready)
 
     sim.add_testbench(bench)
-    sim.run()
+    simulate(sim)
 
 
 def test_skipped_taps_never_toggle_their_operands():
@@ -168,7 +170,7 @@ def test_skipped_taps_never_toggle_their_operands():
     sim.add_testbench(producer)
     sim.add_testbench(consumer)
     sim.add_testbench(monitor, background=True)
-    sim.run()
+    simulate(sim)
     assert seen["loads"] > 500 and seen["holds"] > 500
 
 
@@ -201,4 +203,6 @@ def test_parameter_stream_errors(case):
                       bubbles=0.3, backpressure=0.3)
     expected = expected_outputs(params, cfg, f.x, w, bias, f.full_mask)
     Scoreboard(expected).check(result.outputs)
-    assert result.errors == 1 << 8  # param
+    names = [name for name, _ in ERROR_BITS]
+    flags = {"param"} | ({"channels"} if case == "bad_channels" else set())  # cin 4 > max 3
+    assert result.errors == sum(1 << names.index(n) for n in flags)

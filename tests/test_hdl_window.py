@@ -10,6 +10,7 @@ from amaranth.sim import Simulator
 
 from padmask.hdl.window import WindowGenerator
 from padmask.sim.frames import expected_windows, input_beats, random_config, window_tuple
+from padmask.sim.harness import simulate
 from padmask.sim.stream import Scoreboard, get, put
 from tests.core_cases import SMALL
 
@@ -54,5 +55,5 @@ def test_windows_match_the_golden_twin(kernel):
     sim.add_testbench(producer)
     sim.add_testbench(consumer)
     sim.add_testbench(watchdog, background=True)
-    sim.run()
+    simulate(sim)
     Scoreboard(expected).check(got["windows"])

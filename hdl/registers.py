@@ -1,0 +1,229 @@
+"""The core's registers, decoded from the table in :mod:`hdl.regmap`.
+
+Writes act on the clock edge. Reads are registered: ``r_data`` holds the value of the register
+at ``addr`` one cycle after ``r_en``, and keeps it until the next ``r_en``. Reading a counter's
+``_LO`` word snapshots its high bits, which the ``_HI`` word returns, so the two reads of a
+counter always belong together whatever the counter does between them.
+
+Configuration (FRAME_SIZE .. SHIFT) is *staged*: writes land in the staged copy, and
+CTRL.APPLY_CONFIG copies the whole staged configuration into the *applied* one in one cycle.
+Frames, parameter loads and mask updates read only the applied configuration, so none of them can
+see a half-written one. A field written out of range is stored truncated with its register's
+``invalid`` flag, and the register's error flag is set at once; a frame started while an invalid
+configuration is applied is rejected (:mod:`hdl.frame_check`).
+
+Writes that are ignored, each with its error flag (docs/registers.md): reserved bits in CTRL or
+LEARNING, read-only or unmapped addresses (``bad_write``); LEARNING, a mask shadow word or a mask
+commit while a mask update runs (``busy_write``); a mask shadow word or a mask commit while a
+committed mask waits for its frame (``mask_pending``).
+"""
+
+from amaranth.hdl import Cat, Const, Module, Signal, Value
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from .regbus import RegisterBus
+from .regmap import (APPLIED_OFFSET, CONFIG_REGISTERS, COUNTER_WIDTH, COUNTERS, MASK_ACTIVE,
+                     MASK_SHADOW, REGISTERS, by_name, config_layout, config_reset, error_layout)
+
+__all__ = ["ControlRegisters", "MaskHostSignature", "status_layout"]
+
+
+def status_layout():
+    return data.StructLayout({f.name: 1 for f in by_name("STATUS").fields})
+
+
+class MaskHostSignature(wiring.Signature):
+    """The host's port into the block-mask register file (outputs of the register block)."""
+
+    def __init__(self, words):
+        addr = max(1, (words - 1).bit_length())
+        super().__init__({
+            "addr": Out(addr), "w_data": Out(32), "w_en": Out(1), "commit": Out(1),
+            "r_bank": Out(1), "r_data": In(32),
+        })
+
+
+def _in_range(register, word, params):
+    """True when every field of ``word`` is within its bounds and no reserved bit is set."""
+    ok = (word & register.reserved) == 0
+    for f in register.fields:
+        bounds = f.bounds(params)
+        if bounds is None:
+            continue
+        value = word[f.offset:f.offset + f.width]
+        if f.signed:
+            value = value.as_signed()
+        ok &= (value >= bounds[0]) & (value <= bounds[1])
+    return ok
+
+
+def _word(register, fields):
+    """The register's word from a configuration view (field values placed at their offsets)."""
+    word = Const(0, 32)
+    for f in register.fields:
+        value = Value.cast(fields[f.name])
+        word |= (value.as_signed() if f.signed else value.as_unsigned()) << f.offset
+    return word[:32]
+
+
+class ControlRegisters(wiring.Component):
+    """See the module docstring.
+
+    Ports
+    -----
+    bus : In(RegisterBus)
+    config : Out(config layout)        the applied configuration
+    learning_rate, direction : Out     LEARNING
+    threshold_w_data, threshold_w_en : Out   a THRESHOLD write (the learning unit checks it)
+    threshold : In(16)                 the current threshold, for reads
+    learning_busy : In(1)              a mask update runs
+    mask : Out(MaskHostSignature)      host access to the mask register file
+    mask_pending : In(1)               a committed mask waits for its frame
+    clear_counters : Out(1)            CTRL.CLEAR_COUNTERS
+    clear_overflow : Out(counters)     COUNTER_OVERFLOW write-1-to-clear
+    counters : In(array of COUNTER_WIDTH), overflow : In(counters)
+    status : In(status layout)         STATUS bits (config_invalid is computed here)
+    error_in : In(error layout)        error pulses of the other units
+    errors : Out(error layout)         the sticky ERRORS flags
+    """
+
+    def __init__(self, params, mask_words):
+        self._params = params
+        self._mask_words = mask_words
+        n = len(COUNTERS)
+        super().__init__({
+            "bus": In(RegisterBus()),
+            "config": Out(config_layout(params)),
+            "learning_rate": Out(16), "direction": Out(1),
+            "threshold_w_data": Out(16), "threshold_w_en": Out(1),
+            "threshold": In(16), "learning_busy": In(1),
+            "mask": Out(MaskHostSignature(mask_words)),
+            "mask_pending": In(1),
+            "clear_counters": Out(1), "clear_overflow": Out(n),
+            "counters": In(data.ArrayLayout(COUNTER_WIDTH, n)), "overflow": In(n),
+            "status": In(status_layout()),
+            "error_in": In(error_layout()),
+            "errors": Out(error_layout()),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self._params
+        bus = self.bus
+        wdata = bus.w_data
+        words = self._mask_words
+
+        staged = Signal(config_layout(p), init=config_reset(p))
+        applied = Signal(config_layout(p), init=config_reset(p))
+        m.d.comb += self.config.eq(applied)
+        rate = Signal(16)
+        direction = Signal()
+        m.d.comb += [self.learning_rate.eq(rate), self.direction.eq(direction)]
+
+        pulse = Signal(error_layout())   # errors raised by this cycle's write
+        errors = self.errors
+        raised = pulse.as_value() | self.error_in.as_value()
+        m.d.sync += errors.eq(errors.as_value() | raised)
+
+        mask = self.mask
+        m.d.comb += [mask.addr.eq(bus.addr[:len(mask.addr)]), mask.w_data.eq(wdata),
+                     mask.r_bank.eq(bus.addr >= MASK_ACTIVE)]
+        # the shadow bank is off limits while a mask update or a committed mask owns it
+        mask_locked = self.learning_busy | self.mask_pending
+
+        def refuse_mask_access():
+            with m.If(self.learning_busy):
+                m.d.comb += pulse.busy_write.eq(1)
+            with m.Else():
+                m.d.comb += pulse.mask_pending.eq(1)
+
+        ctrl = by_name("CTRL")
+        with m.If(bus.w_en):
+            with m.Switch(bus.addr):
+                for reg in CONFIG_REGISTERS:
+                    with m.Case(reg.addr):
+                        ok = _in_range(reg, wdata, p)
+                        for f in reg.fields:
+                            m.d.sync += staged[f.name].eq(wdata[f.offset:f.offset + f.width])
+                        m.d.sync += staged.invalid[reg.error].eq(~ok)
+                        m.d.comb += pulse[reg.error].eq(~ok)
+                with m.Case(ctrl.addr):
+                    with m.If(wdata & ctrl.reserved):
+                        m.d.comb += pulse.bad_write.eq(1)
+                    with m.Else():
+                        with m.If(wdata[ctrl.field("commit_mask").offset]):
+                            with m.If(mask_locked):
+                                refuse_mask_access()
+                            with m.Else():
+                                m.d.comb += mask.commit.eq(1)
+                        m.d.comb += self.clear_counters.eq(
+                            wdata[ctrl.field("clear_counters").offset])
+                        with m.If(wdata[ctrl.field("apply_config").offset]):
+                            m.d.sync += applied.eq(staged)
+                with m.Case(by_name("ERRORS").addr):
+                    m.d.sync += errors.eq(errors.as_value() & ~wdata[:len(errors.as_value())] |
+                                          raised)
+                with m.Case(by_name("COUNTER_OVERFLOW").addr):
+                    m.d.comb += self.clear_overflow.eq(wdata)
+                with m.Case(by_name("THRESHOLD").addr):
+                    with m.If(wdata & by_name("THRESHOLD").reserved):
+                        m.d.comb += pulse.threshold.eq(1)
+                    with m.Else():
+                        m.d.comb += [self.threshold_w_data.eq(wdata), self.threshold_w_en.eq(1)]
+                with m.Case(by_name("LEARNING").addr):
+                    learning = by_name("LEARNING")
+                    with m.If(wdata & learning.reserved):
+                        m.d.comb += pulse.bad_write.eq(1)
+                    with m.Elif(self.learning_busy):
+                        m.d.comb += pulse.busy_write.eq(1)
+                    with m.Else():
+                        m.d.sync += [rate.eq(wdata[:16]), direction.eq(wdata[16])]
+                with m.Case(*range(MASK_SHADOW, MASK_SHADOW + words)):
+                    with m.If(mask_locked):
+                        refuse_mask_access()
+                    with m.Else():
+                        m.d.comb += mask.w_en.eq(1)
+                with m.Default():
+                    m.d.comb += pulse.bad_write.eq(1)
+
+        # --- reads (registered) -------------------------------------------------------------------
+        snapshots = [Signal(COUNTER_WIDTH - 32, name=f"{name}_hi_snapshot")
+                     for name, _ in COUNTERS]
+        status = Signal(status_layout())
+        m.d.comb += [status.eq(self.status), status.config_invalid.eq(applied.invalid.as_value().any())]
+        read = Signal(32)
+        with m.Switch(bus.addr):
+            for reg in REGISTERS:
+                with m.Case(reg.addr):
+                    if reg.name == "STATUS":
+                        m.d.comb += read.eq(status)
+                    elif reg.name == "ERRORS":
+                        m.d.comb += read.eq(errors)
+                    elif reg.name == "COUNTER_OVERFLOW":
+                        m.d.comb += read.eq(self.overflow)
+                    elif reg.name == "THRESHOLD":
+                        m.d.comb += read.eq(self.threshold)
+                    elif reg.name == "LEARNING":
+                        m.d.comb += read.eq(Cat(rate, direction))
+                    elif reg.kind == "config":
+                        m.d.comb += read.eq(_word(reg, staged))
+                    elif reg.name.startswith("APPLIED_"):
+                        m.d.comb += read.eq(_word(reg, applied))
+                    elif reg.name.endswith(("_LO", "_HI")):
+                        index = (reg.addr - by_name(f"{COUNTERS[0][0].upper()}_LO").addr) // 2
+                        if reg.name.endswith("_LO"):
+                            m.d.comb += read.eq(self.counters[index][:32])
+                            with m.If(bus.r_en):
+                                m.d.sync += snapshots[index].eq(self.counters[index][32:])
+                        else:
+                            m.d.comb += read.eq(snapshots[index])
+                    elif reg.access == "R":  # constants: identification and parameters
+                        m.d.comb += read.eq(sum(f.reset_value(p) << f.offset
+                                                for f in reg.fields))
+            with m.Case(*range(MASK_SHADOW, MASK_SHADOW + words),
+                        *range(MASK_ACTIVE, MASK_ACTIVE + words)):
+                m.d.comb += read.eq(mask.r_data)
+        with m.If(bus.r_en):
+            m.d.sync += bus.r_data.eq(read)
+        return m
