@@ -8,14 +8,15 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
+from padmask import golden
 from padmask.hdl.core import ConvCore
 from padmask.hdl.counters import PerfCounters
 from padmask.hdl.regmap import (APPLIED_OFFSET, CONFIG_REGISTERS, COUNTER_WIDTH, COUNTERS,
                                 ERROR_BITS, ID_VALUE, MASK_SHADOW, REGISTERS, Ctrl, Reg, Status,
                                 by_name, check, encode)
 from padmask.sim import regs
-from padmask.sim.frames import (FrameConfig, expected_outputs, input_beats, param_words,
-                                random_config)
+from padmask.sim.frames import (FrameConfig, expected_outputs, gradient_beats, input_beats,
+                                param_words, random_config)
 from padmask.sim.harness import FrameSpec, run_core, simulate
 from padmask.sim.stream import Scoreboard, put
 from tests.core_cases import SMALL, frame, same_channels, weights
@@ -239,6 +240,16 @@ def test_mask_banks_and_refusals_while_a_commit_is_pending():
         assert await regs.read_mask(ctx, bus, n) == other
         assert await regs.read_mask(ctx, bus, n, active=False) == words
         assert not await regs.read(ctx, bus, Reg.STATUS) & Status.MASK_PENDING
+        # a mask update running: the shadow bank is the learning unit's
+        hp, wp = cfg.padded
+        raw, _ = golden.quantize_gradients(rng.normal(size=(1, hp, wp)))
+        await put(ctx, dut.i_grad, gradient_beats(raw, cfg.padding))
+        assert await regs.read(ctx, bus, Reg.STATUS) & Status.LEARNING
+        await regs.write(ctx, bus, MASK_SHADOW, 0)
+        await regs.write(ctx, bus, Reg.CTRL, Ctrl.COMMIT_MASK)
+        assert await regs.read(ctx, bus, Reg.ERRORS) == flag("busy_write")
+        assert not await regs.read(ctx, bus, Reg.STATUS) & Status.MASK_PENDING
+        assert await regs.read_mask(ctx, bus, n, active=False) == words
 
     run_bench(params, bench)
 
