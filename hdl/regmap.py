@@ -149,7 +149,8 @@ ERROR_BITS = (
                      "is invalid (the update is dropped)"),
 )
 
-_CONFIG_BAD = "stored (truncated to the field), error flag set; frames are rejected while applied"
+_CONFIG_BAD = ("the field is stored truncated and the register marked invalid; frames started "
+               "while it is applied are rejected (STATUS.config_invalid)")
 
 REGISTERS = (
     Register("ID", 0x000, "R", "identification", (
@@ -170,7 +171,7 @@ REGISTERS = (
         Field("clear_counters", 1, 1, "zero every counter and COUNTER_OVERFLOW"),
         Field("apply_config", 2, 1, "copy the staged configuration (0x008-0x00D) to the "
                                     "applied one; frames started from now on use it")),
-        error="bad_write", on_bad="reserved bits set: ignored"),
+        error="bad_write", on_bad="the write is ignored"),
     Register("STATUS", 0x005, "R", "state", _flags((
         ("busy", "a frame is being received, computed or sent"),
         ("mask_pending", "a committed mask waits for its frame start"),
@@ -208,20 +209,18 @@ REGISTERS = (
         error="shift", on_bad=_CONFIG_BAD, kind="config"),
     Register("THRESHOLD", 0x00E, "RW", "mask threshold, UQ(1, 15) code", (
         Field("threshold", 0, 16, "", reset=fixed.ONE // 2, hi=fixed.ONE),),
-        error="threshold", on_bad="ignored, error flag set (also ignored with busy_write "
-                                  "while an update runs)"),
+        error="threshold", on_bad="the write is ignored (any write is ignored, with "
+                                  "ERRORS.busy_write, while an update runs)"),
     Register("LEARNING", 0x00F, "RW", "threshold learning", (
         Field("rate", 0, 16, "learning rate, UQ(0, 16)"),
         Field("direction", 16, 1, "0 pseudocode, 1 prose")),
-        error="bad_write", on_bad="reserved bits set: ignored, error flag set (also ignored "
-                                  "with busy_write while an update runs)"),
+        error="bad_write", on_bad="the write is ignored (any write is ignored, with "
+                                  "ERRORS.busy_write, while an update runs)"),
 ) + tuple(
     Register(f"{name.upper()}_{half}", 0x010 + 2 * i + (half == "HI"), "R",
-             doc + (f" (bits 31:0; reading it snapshots bits {COUNTER_WIDTH - 1}:32 for "
-                    f"{name.upper()}_HI)" if half == "LO" else
-                    f" (bits {COUNTER_WIDTH - 1}:32, as snapshot by the last read of "
-                    f"{name.upper()}_LO)"),
-             (Field("value", 0, 32 if half == "LO" else COUNTER_WIDTH - 32, ""),))
+             f"counter {name}, bits 31:0 (the read snapshots bits {COUNTER_WIDTH - 1}:32)"
+             if half == "LO" else f"counter {name}, bits {COUNTER_WIDTH - 1}:32 (snapshot)",
+             (Field("value", 0, 32 if half == "LO" else COUNTER_WIDTH - 32, doc),))
     for i, (name, doc) in enumerate(COUNTERS) for half in ("LO", "HI")
 )
 

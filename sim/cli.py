@@ -4,6 +4,7 @@
                          against the golden model, and the core's Verilog in build/
 ``padmask train``        train the digits CNN with every padding variant and compare them
 ``padmask verilog``      write the core's Verilog for a chosen configuration
+``padmask regmap``       the register map as Markdown (docs/registers.md is its output)
 ``padmask bench golden`` throughput of the golden masked convolution (and ratio to PyTorch)
 ``padmask bench core``   cycles per frame of the simulated core against the ideal
 """
@@ -192,6 +193,17 @@ def _verilog(args):
     return 0
 
 
+def _regmap(args):
+    from .regdoc import markdown
+    text = markdown()
+    if args.output:
+        Path(args.output).write_text(text)
+        print(args.output)
+    else:
+        print(text, end="")
+    return 0
+
+
 def _bench(args):
     if args.target == "golden":
         from .bench_golden import main
@@ -245,6 +257,10 @@ def build_parser():
         verilog.add_argument(f"--{name}", type=int, default=default, help=f"(default {default})")
     verilog.set_defaults(run=_verilog)
 
+    regmap = sub.add_parser("regmap", help="the register map as Markdown (docs/registers.md)")
+    regmap.add_argument("--output", default="", help="write to this file instead of stdout")
+    regmap.set_defaults(run=_regmap)
+
     bench = sub.add_parser("bench", help="benchmarks")
     bench.add_argument("target", choices=("golden", "core"), help="what to measure")
     bench.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -254,6 +270,12 @@ def build_parser():
                        "8,16,32,64)")
     bench.add_argument("--frames", type=int, default=3,
                        help="core: back-to-back frames per size (default 3)")
+    bench.add_argument("--sweep", action="store_true",
+                       help="core: every K, pads 0/1/K-1 and channel pair; worst ratio last")
+    bench.add_argument("--kernels", default="", help="core --sweep: kernel sizes (default "
+                       "1,3,5,7)")
+    bench.add_argument("--workers", type=int, default=2,
+                       help="core --sweep: parallel simulations (default 2)")
     bench.set_defaults(run=_bench)
     return parser
 

@@ -57,6 +57,11 @@ def simulate(sim, name=None):
         sim.run()
 
 
+#: cycles the consumer stays ready after the last expected output beat (longer than the
+#: pipeline from any window to its output)
+LINGER = 40
+
+
 @dataclass
 class FrameSpec:
     cfg: object          #: sim.frames.FrameConfig
@@ -208,8 +213,9 @@ def run_core(params, frames, *, w, bias, bubbles=0.0, backpressure=0.0, seed=0,
         state["next_frame"] = len(frames)
 
     async def consumer(ctx):
+        # linger past the last expected beat: a duplicated beat would show up as an extra one
         result.outputs = await get(ctx, dut.o, expected_outputs, rng=rng_out,
-                                   backpressure=backpressure,
+                                   backpressure=backpressure, linger=LINGER,
                                    decode=lambda pl: output_tuple(pl, params.lanes))
         await regs.wait_idle(ctx, dut.bus)
         result.counters = await regs.read_counters(ctx, dut.bus)

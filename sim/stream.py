@@ -37,20 +37,26 @@ async def put(ctx, stream, payloads, *, rng=None, bubbles=0.0, cycles=None):
     ctx.set(stream.valid, 0)
 
 
-async def get(ctx, stream, count, *, rng=None, backpressure=0.0, cycles=None, decode=None):
+async def get(ctx, stream, count, *, rng=None, backpressure=0.0, cycles=None, decode=None,
+              linger=0):
     """Receive ``count`` payloads; each cycle ``ready`` is low with probability ``backpressure``.
 
     ``decode(payload)`` turns each sampled payload into a plain Python value (default: as is).
-    If ``cycles`` is a list, the clock-edge index of every transfer is appended to it.
+    If ``cycles`` is a list, the clock-edge index of every transfer is appended to it. With
+    ``linger``, stay ready that many cycles more and keep whatever else arrives, so a scoreboard
+    can see extra (duplicated) beats.
     """
     rng = rng or random.Random(1)
     received = []
     edge = 0
-    while len(received) < count:
-        ready = not (backpressure and rng.random() < backpressure)
+    quiet = 0
+    while len(received) < count or quiet < linger:
+        ready = len(received) >= count or not (backpressure and rng.random() < backpressure)
         ctx.set(stream.ready, ready)
         _, _, valid, payload = await ctx.tick().sample(stream.valid, stream.payload)
         edge += 1
+        if len(received) >= count:
+            quiet += 1
         if ready and valid:
             received.append(payload if decode is None else decode(payload))
             if cycles is not None:

@@ -1,6 +1,8 @@
 """The hardware parts of the padmask command: demo, verilog, bench core."""
 
 import json
+import re
+from pathlib import Path
 
 from padmask.sim import cli
 
@@ -17,11 +19,17 @@ def test_demo_runs_a_frame_through_the_core_and_writes_verilog(tmp_path, capsys)
 
 
 def test_verilog_command(tmp_path, capsys):
+    """The flags reach the design: the output port is 2 lanes x 8 bits + end, and the line
+    buffer is 5 x 5 memories of two rows, each ceil(16 / 5) * 4 = 16 words deep (32 words)."""
     path = tmp_path / "core_k5.v"
     assert cli.main(["verilog", "--output", str(path), "--kernel", "5", "--lanes", "2",
                      "--max-height", "16", "--max-width", "16", "--max-cin", "4",
                      "--max-cout", "4", "--name", "conv5"]) == 0
-    assert "module conv5" in path.read_text()
+    text = path.read_text()
+    assert "module conv5(" in text
+    assert "output [16:0] o__payload;" in text
+    memories = set(re.findall(r"reg \[7:0\] (line_r\d_b\d) \[31:0\]", text))
+    assert memories == {f"line_r{r}_b{b}" for r in range(5) for b in range(5)}
 
 
 def test_bench_core_json(capsys):
@@ -35,3 +43,14 @@ def test_bench_core_json(capsys):
     assert frame["skipped_tap_operand_toggles"] == 0
     assert toggles["skipped_tap_operand_toggles_mask_zeros"] == 0
     assert toggles["macs_skipped_mask_zeros"] > 0 == toggles["macs_skipped_mask_ones"]
+
+
+def test_register_map_document_is_the_generated_one(capsys):
+    """docs/registers.md is `padmask regmap`'s output: regenerate with
+    `padmask regmap --output docs/registers.md` when the table changes."""
+    assert cli.main(["regmap"]) == 0
+    generated = capsys.readouterr().out
+    committed = (Path(__file__).parent.parent / "docs" / "registers.md").read_text()
+    assert generated == committed
+    for name in ("FRAME_SIZE", "APPLIED_FRAME_SIZE", "CYCLES_LO", "MASK_SHADOW", "ERRORS"):
+        assert f"| {name} |" in generated

@@ -277,3 +277,60 @@ def test_core_rejects_a_grid_too_large_for_the_register_map():
         CoreParams(max_height=400, max_width=400, block=1)
     with pytest.raises(TypeError, match="params must be a CoreParams, not 3"):
         ConvCore(3)
+
+
+@pytest.mark.parametrize("case", ["max-frame-max-channels-shift-acc", "extremes-saturate",
+                                  "extremes-shift-acc-minus-1"])
+def test_frames_at_the_maxima(case):
+    """The largest frame and channel counts of the elaboration, the largest shift, and operands
+    at their extremes (the accumulator's worst case: it must not overflow)."""
+    params = SMALL[3]
+    rng = np.random.default_rng(18)
+    cfg = FrameConfig(params.max_height, params.max_width, cin=params.max_cin,
+                      cout=params.max_cout, padding=(2, 2, 2, 2), mode="replicate",
+                      shift=params.acc_width if case.endswith("shift-acc") else
+                      params.acc_width - 1 if case.endswith("minus-1") else 0)
+    if case.startswith("extremes"):
+        # every product at its most negative (-128 * 127) or most positive (-128 * -128)
+        x = np.full((cfg.cin, cfg.height, cfg.width), -128)
+        sign = -1 if case.endswith("minus-1") else 1
+        w = np.full((cfg.cout, cfg.cin, 3, 3), -128 if sign > 0 else 127)
+        bias = np.full(cfg.cout, (1 << 15) - 1 if sign > 0 else -(1 << 15))
+        f = FrameSpec(cfg, x, frame_mask(params, cfg, None))
+    else:
+        f = frame(rng, params, cfg, "random")
+        w, bias = weights(rng, params, cfg.cin, cfg.cout)
+    check_run(params, [f], w, bias, bubbles=0.2, backpressure=0.2)
+
+
+def test_virtual_rows_wrap_over_many_frames():
+    """The line buffer numbers rows modulo 2**vrow_width (5 bits here): twelve back-to-back
+    frames of the largest height pass 96 rows, wrapping three times."""
+    params = SMALL[3]
+    assert params.vrow_width == 5
+    rng = np.random.default_rng(19)
+    mask = mask_for_all(params)
+    frames = []
+    for i in range(12):
+        cfg = FrameConfig(params.max_height, int(rng.integers(2, params.max_width + 1)),
+                          cin=1, cout=2, padding=tuple(int(v) for v in rng.integers(0, 3, 4)),
+                          mode=("zero", "replicate", "constant")[i % 3], pad_value=-5,
+                          stride=int(rng.integers(1, 3)), shift=3)
+        frames.append(FrameSpec(cfg, rng.integers(-128, 128, (1, cfg.height, cfg.width)), mask))
+    w, bias = weights(rng, params, 1, 2)
+    check_run(params, frames, w, bias, back_to_back=True, bubbles=0.2, backpressure=0.2)
+
+
+def test_default_elaboration_full_width_and_channels():
+    """The default core (K=3, 4 lanes, 64x64, 16/16): a full-width frame with every channel."""
+    params = CoreParams()
+    rng = np.random.default_rng(20)
+    cfg = FrameConfig(3, params.max_width, cin=params.max_cin, cout=params.max_cout,
+                      padding=(1, 1, 2, 1), mode="reflect", shift=params.acc_width - 8)
+    f = frame(rng, params, cfg, "random")
+    w, bias = weights(rng, params, cfg.cin, cfg.cout)
+    check_run(params, [f], w, bias)
+
+
+def mask_for_all(params):
+    return np.ones(params.grid_shape, bool)
