@@ -29,6 +29,11 @@ from .regmap import (APPLIED_OFFSET, CONFIG_REGISTERS, COUNTER_WIDTH, COUNTERS, 
 __all__ = ["ControlRegisters", "MaskHostSignature", "status_layout"]
 
 
+#: error flags a register write can raise
+_WRITE_ERRORS = tuple(r.error for r in CONFIG_REGISTERS) + (
+    "threshold", "bad_write", "busy_write", "mask_pending")
+
+
 def status_layout():
     return data.StructLayout({f.name: 1 for f in by_name("STATUS").fields})
 
@@ -121,10 +126,15 @@ class ControlRegisters(wiring.Component):
         direction = Signal()
         m.d.comb += [self.learning_rate.eq(rate), self.direction.eq(direction)]
 
-        pulse = Signal(error_layout())   # errors raised by this cycle's write
+        # errors raised by this cycle's write (only the flags a write can raise: a signal with
+        # bits nobody drives would be a constant-only process in the Verilog)
+        pulse = Signal(data.StructLayout({name: 1 for name in _WRITE_ERRORS}))
+        raised = Signal(error_layout())
+        m.d.comb += raised.eq(self.error_in)
+        for name in _WRITE_ERRORS:
+            m.d.comb += raised[name].eq(self.error_in[name] | pulse[name])
         errors = self.errors
-        raised = pulse.as_value() | self.error_in.as_value()
-        m.d.sync += errors.eq(errors.as_value() | raised)
+        m.d.sync += errors.eq(errors.as_value() | raised.as_value())
 
         mask = self.mask
         m.d.comb += [mask.addr.eq(bus.addr[:len(mask.addr)]), mask.w_data.eq(wdata),
@@ -163,7 +173,7 @@ class ControlRegisters(wiring.Component):
                             m.d.sync += applied.eq(staged)
                 with m.Case(by_name("ERRORS").addr):
                     m.d.sync += errors.eq(errors.as_value() & ~wdata[:len(errors.as_value())] |
-                                          raised)
+                                          raised.as_value())
                 with m.Case(by_name("COUNTER_OVERFLOW").addr):
                     m.d.comb += self.clear_overflow.eq(wdata)
                 with m.Case(by_name("THRESHOLD").addr):
