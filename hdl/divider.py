@@ -25,7 +25,6 @@ class Divider(wiring.Component):
         for name, value in (("dividend_width", dividend_width), ("divisor_width", divisor_width),
                             ("quotient_width", quotient_width)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                self._MustUse__silence = True
                 raise ValueError(f"{name} must be a positive integer, not {value!r}")
         self._widths = (dividend_width, divisor_width, quotient_width)
         super().__init__({

@@ -17,7 +17,7 @@ from amaranth.sim import Simulator
 from padmask import golden
 from padmask.hdl.core import ConvCore
 from padmask.hdl.params import CoreParams
-from padmask.hdl.regmap import ERROR_BITS, Reg
+from padmask.hdl.regmap import ERROR_BITS, Reg, Status
 from padmask.sim import regs
 from padmask.sim.frames import (FrameConfig, expected_outputs, frame_mask, input_beats, mask_words,
                                 output_tuple, param_words)
@@ -342,3 +342,40 @@ def test_default_elaboration_full_width_and_channels():
 
 def mask_for_all(params):
     return np.ones(params.grid_shape, bool)
+
+
+def test_parameter_load_offered_mid_frame_waits_for_the_frame():
+    """A parameter load offered while frame 0 streams waits (backpressure) until frame 0 has
+    left the datapath, and frame 1 waits for the load: frame 0 runs on the old weights,
+    frames 1 and 2 on the new ones, and nothing is lost."""
+    params = SMALL[3]
+    rng = np.random.default_rng(21)
+    cfg = FrameConfig(6, 6, cin=2, cout=3, padding=(1, 1, 1, 1), mode="reflect", shift=7)
+    frames = [frame(rng, params, cfg, "ones") for _ in range(3)]
+    w1, b1 = weights(rng, params, 2, 3)
+    w2, b2 = weights(rng, params, 2, 3)
+    seen = {}
+
+    async def reload(ctx, dut, state):
+        while state["accepted"] < 10:
+            await ctx.tick()
+        beats = param_words(w2, b2)
+        ctx.set(dut.i_param.payload, beats[0])
+        ctx.set(dut.i_param.valid, 1)
+        await ctx.tick()
+        seen["held"] = not ctx.get(dut.i_param.ready)   # frame 0 is in flight
+        seen["loading"] = bool(await regs.read(ctx, dut.bus, Reg.STATUS) & Status.PARAM_LOADING)
+        await put(ctx, dut.i_param, beats)
+        seen["accepted_at_load"] = state["accepted"]
+
+    result = run_core(params, frames, w=w1, bias=b1, events=reload, bubbles=0.2,
+                      backpressure=0.3,
+                      expected_outputs=3 * len(expected_outputs(params, cfg, frames[0].x, w1, b1,
+                                                                frames[0].full_mask)))
+    expected = (expected_outputs(params, cfg, frames[0].x, w1, b1, frames[0].full_mask) +
+                [b for f in frames[1:]
+                 for b in expected_outputs(params, cfg, f.x, w2, b2, f.full_mask)])
+    Scoreboard(expected).check(result.outputs)
+    assert seen["held"] and seen["loading"]
+    assert seen["accepted_at_load"] == cfg.input_count()   # frame 1 had not started
+    assert result.errors == 0

@@ -9,6 +9,7 @@ import pytest
 from amaranth.hdl import Module, Signal
 from amaranth.sim import Simulator
 
+from padmask.hdl.divider import Divider
 from padmask.hdl.divmod import divmod_const, reciprocal
 from padmask.hdl.mac import MacArray
 from padmask.hdl.mask_regfile import BlockMaskRegisterFile
@@ -206,3 +207,10 @@ def test_parameter_stream_errors(case):
     names = [name for name, _ in ERROR_BITS]
     flags = {"param"} | ({"channels"} if case == "bad_channels" else set())  # cin 4 > max 3
     assert result.errors == sum(1 << names.index(n) for n in flags)
+
+
+def test_divider_rejects_bad_widths():
+    with pytest.raises(ValueError, match="dividend_width must be a positive integer, not 0"):
+        Divider(0, 8, 8)
+    with pytest.raises(ValueError, match="quotient_width must be a positive integer, not True"):
+        Divider(8, 8, True)
