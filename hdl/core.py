@@ -21,7 +21,7 @@ it. A parameter load waits until no frame is in flight, and no frame starts whil
 or runs, so weights never change under a frame.
 """
 
-from amaranth.hdl import Cat, Module, Signal
+from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out, connect, flipped
 

@@ -23,7 +23,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from .regbus import RegisterBus
-from .regmap import (APPLIED_OFFSET, CONFIG_REGISTERS, COUNTER_WIDTH, COUNTERS, MASK_ACTIVE,
+from .regmap import (CONFIG_REGISTERS, COUNTER_WIDTH, COUNTERS, MASK_ACTIVE,
                      MASK_SHADOW, REGISTERS, by_name, config_layout, config_reset, error_layout)
 
 __all__ = ["ControlRegisters", "MaskHostSignature", "status_layout"]

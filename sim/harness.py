@@ -34,7 +34,8 @@ from . import regs
 from .frames import input_beats, mask_words, output_tuple, param_words
 from .stream import get, put
 
-__all__ = ["FrameSpec", "RunResult", "run_core", "ResetWrapper", "waveforms", "simulate"]
+__all__ = ["FrameSpec", "RunResult", "run_core", "ResetWrapper", "waveforms", "simulate",
+           "output_recorder"]
 
 
 def waveforms(sim, name=None):
@@ -55,6 +56,19 @@ def simulate(sim, name=None):
     """``sim.run()``, with a waveform when PADMASK_VCD is set (see :func:`waveforms`)."""
     with waveforms(sim, name):
         sim.run()
+
+
+def output_recorder(core, outputs):
+    """A background testbench for ``core``'s output: always ready, every beat decoded
+    (:func:`sim.frames.output_tuple`) and appended to ``outputs``."""
+    lanes = core.params.lanes
+
+    async def recorder(ctx):
+        ctx.set(core.o.ready, 1)
+        async for _, _, valid, payload in ctx.tick().sample(core.o.valid, core.o.payload):
+            if valid:
+                outputs.append(output_tuple(payload, lanes))
+    return recorder
 
 
 #: cycles the consumer stays ready after the last expected output beat (longer than the

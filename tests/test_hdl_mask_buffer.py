@@ -19,8 +19,8 @@ from padmask.hdl.mask_gen import end_latency
 from padmask.hdl.regmap import MASK_SHADOW, Ctrl, Reg, Status
 from padmask.sim import regs
 from padmask.sim.frames import (FrameConfig, expected_outputs, frame_mask, gradient_beats,
-                                input_beats, mask_words, output_tuple, param_words)
-from padmask.sim.harness import simulate
+                                input_beats, mask_words, param_words)
+from padmask.sim.harness import output_recorder, simulate
 from padmask.sim.learning import LearningTop, learning_params, swap
 from padmask.sim.stream import put
 from tests.core_cases import SMALL, weights
@@ -135,12 +135,6 @@ def test_the_reported_sequence_in_the_core_with_frames_streaming():
     got = []
     rest = input_beats(xs[0])[30:]
 
-    async def consumer(ctx):
-        ctx.set(dut.o.ready, 1)
-        async for _, _, valid, payload in ctx.tick().sample(dut.o.valid, dut.o.payload):
-            if valid:
-                got.append(output_tuple(payload, params.lanes))
-
     async def host(ctx):
         bus = dut.bus
         await regs.configure(ctx, bus, cfg)
@@ -166,7 +160,7 @@ def test_the_reported_sequence_in_the_core_with_frames_streaming():
         await regs.wait_idle(ctx, bus)
         assert await regs.read(ctx, bus, Reg.ERRORS) == 0
 
-    sim.add_testbench(consumer, background=True)
+    sim.add_testbench(output_recorder(dut, got), background=True)
     sim.add_testbench(host)
     simulate(sim)
     assert got == expected
@@ -196,12 +190,6 @@ def test_every_frame_uses_one_complete_committed_mask(seed):
     sim = Simulator(dut)
     sim.add_clock(1e-8)
     got = []
-
-    async def consumer(ctx):
-        ctx.set(dut.o.ready, 1)
-        async for _, _, valid, payload in ctx.tick().sample(dut.o.valid, dut.o.payload):
-            if valid:
-                got.append(output_tuple(payload, params.lanes))
 
     async def commit_monitor(ctx):
         # commits the register file accepted, in time order: the host's (with the words the
@@ -256,7 +244,7 @@ def test_every_frame_uses_one_complete_committed_mask(seed):
         while await regs.read(ctx, bus, Reg.STATUS) & Status.LEARNING:
             pass
 
-    sim.add_testbench(consumer, background=True)
+    sim.add_testbench(output_recorder(dut, got), background=True)
     sim.add_testbench(commit_monitor, background=True)
     sim.add_testbench(producer, background=True)
     sim.add_testbench(host)

@@ -17,7 +17,7 @@ from padmask.hdl.regmap import (APPLIED_OFFSET, CONFIG_REGISTERS, COUNTER_WIDTH,
 from padmask.sim import regs
 from padmask.sim.frames import (FrameConfig, expected_outputs, gradient_beats, input_beats,
                                 param_words, random_config)
-from padmask.sim.harness import FrameSpec, run_core, simulate
+from padmask.sim.harness import FrameSpec, output_recorder, run_core, simulate
 from padmask.sim.stream import Scoreboard, put
 from tests.core_cases import SMALL, frame, same_channels, weights
 
@@ -36,17 +36,10 @@ def run_bench(params, bench):
     sim.add_clock(1e-8)
     outputs = []
 
-    async def consumer(ctx):
-        ctx.set(dut.o.ready, 1)
-        async for _, _, valid, payload in ctx.tick().sample(dut.o.valid, dut.o.payload):
-            if valid:
-                outputs.append((tuple(payload.data[i] for i in range(params.lanes)),
-                                payload.end))
-
     async def wrapped(ctx):
         await bench(ctx, dut, outputs)
 
-    sim.add_testbench(consumer, background=True)
+    sim.add_testbench(output_recorder(dut, outputs), background=True)
     sim.add_testbench(wrapped)
     simulate(sim)
 
