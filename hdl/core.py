@@ -10,9 +10,10 @@ o : Out(stream {data: [signed(out_width)] * lanes, end})   one beat per output p
                                                    group of ``lanes`` output channels
 bus : In(RegisterBus)                              configuration and status (hdl.regmap)
 
-Data path: ``i -> WindowGenerator -> SkipUnit -> MacArray -> o``. From a frame's point of view
-the latency from a window being issued to its output beat is ``window.LATENCY + mac.LATENCY``
-edges.
+Data path: ``i -> skid -> WindowGenerator -> SkipUnit -> MacArray -> o``; every boundary is a
+registered one (a skid buffer: no ``ready`` crosses more than one stage), and so are the
+``i_param`` and ``i_grad`` ports. :func:`latency` gives the edges from a window's issue to its
+output beat being valid.
 
 What a frame runs on (docs/core.md): the configuration applied (CTRL.APPLY_CONFIG), the mask
 committed (CTRL.COMMIT_MASK or a learned update) and the weights loaded before the frame
@@ -21,11 +22,12 @@ it. A parameter load waits until no frame is in flight, and no frame starts whil
 or runs, so weights never change under a frame.
 """
 
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out, connect, flipped
 
 from . import mac as mac_unit
+from . import skip as skip_unit
 from . import window as window_unit
 from .counters import PerfCounters
 from .learning import MaskLearning
@@ -37,14 +39,44 @@ from .params import CoreParams
 from .regbus import RegisterBus
 from .regmap import COUNTERS
 from .registers import ControlRegisters
+from .skid import SkidBuffer
 from .skip import SkipUnit
 from .window import WindowGenerator, input_layout
 from .window_layout import output_layout
 
-__all__ = ["ConvCore", "LATENCY"]
+__all__ = ["ConvCore", "latency", "mac_input_delay", "INPUT_DELAY"]
 
-#: edges from a window's issue to its output beat being valid (last input channel)
-LATENCY = window_unit.LATENCY + mac_unit.LATENCY
+#: edges from a beat's transfer at the core's ``i`` to it being offered to the window generator
+INPUT_DELAY = 1
+
+
+def mac_input_delay():
+    """Edges from a window's issue to its transfer into the MAC array: valid at the window
+    generator's output, one edge into the skip unit's register, one into the array."""
+    return window_unit.LATENCY + skip_unit.LATENCY + 1
+
+
+def latency(params):
+    """Edges from a window's issue to its output beat being valid on ``o`` (the beat of the
+    window's last input channel), with no stalls."""
+    return mac_input_delay() + mac_unit.latency(params)
+
+
+def _popcount(bits):
+    """Number of set bits, as a tree of small adders."""
+    values = [bits[i] for i in range(len(bits))]
+    while len(values) > 1:
+        values = [values[i] + values[i + 1] if i + 1 < len(values) else values[i]
+                  for i in range(0, len(values), 2)]
+    return values[0]
+
+
+def _times_lanes(count, lanes, max_lanes):
+    """``count * lanes`` by shifts and adds (lanes is at most ``max_lanes``)."""
+    total = 0
+    for bit in range(max_lanes.bit_length()):
+        total = total + Mux(lanes[bit], count << bit, 0)
+    return total
 
 
 class ConvCore(wiring.Component):
@@ -61,6 +93,9 @@ class ConvCore(wiring.Component):
             "i_grad": In(stream.Signature(gradient_layout())),
             "bus": In(RegisterBus()),
         })
+        self.in_skid = SkidBuffer(input_layout(params))
+        self.param_skid = SkidBuffer(param_layout())
+        self.grad_skid = SkidBuffer(gradient_layout())
         self.window = WindowGenerator(params)
         self.skip = SkipUnit(params)
         self.mac = MacArray(params)
@@ -93,17 +128,24 @@ class ConvCore(wiring.Component):
         m.submodules.learning = learning = self.learning
         m.submodules.registers = regs = self.registers
         m.submodules.counters = counters = self.counters
+        m.submodules.in_skid = in_skid = self.in_skid
+        m.submodules.param_skid = param_skid = self.param_skid
+        m.submodules.grad_skid = grad_skid = self.grad_skid
 
         connect(m, flipped(self.bus), regs.bus)
-        connect(m, flipped(self.i), window.i)
+        connect(m, flipped(self.i), in_skid.i)
+        connect(m, in_skid.o, window.i)
         connect(m, window.o, skip.i)
         connect(m, skip.o, mac.i)
         connect(m, mac.o, flipped(self.o))
-        connect(m, flipped(self.i_param), loader.i)
+        connect(m, flipped(self.i_param), param_skid.i)
+        connect(m, param_skid.o, loader.i)
         connect(m, loader.write, mac.write)
-        connect(m, flipped(self.i_grad), learning.i_grad)
+        connect(m, flipped(self.i_grad), grad_skid.i)
+        connect(m, grad_skid.o, learning.i_grad)
 
-        busy = Signal()  # a frame is in flight somewhere in the datapath
+        busy = Signal()  # a frame is in flight somewhere in the datapath (a first beat waiting
+        # in the input buffer is not: its frame has not started)
         m.d.comb += busy.eq(window.busy | skip.o.valid | mac.busy)
 
         # --- what frames, loads and updates run on ------------------------------------------
@@ -140,7 +182,6 @@ class ConvCore(wiring.Component):
 
         # --- status and errors -------------------------------------------------------------------
         m.d.comb += [
-            regs.status.busy.eq(busy),
             regs.status.mask_pending.eq(masks.pending),
             regs.status.param_loading.eq(loader.busy),
             regs.status.learning.eq(learning.busy),
@@ -153,26 +194,45 @@ class ConvCore(wiring.Component):
         for name, _ in window.error.shape():
             m.d.comb += regs.error_in[name].eq(window.error[name])
 
-        # --- performance counters -------------------------------------------------------------
-        lanes = skip.o.payload.window.lanes
-        fire = skip.o.valid & skip.o.ready
-        taps = p.taps
-        skipped_mask = sum(skip.o.payload.skip_mask[t] for t in range(taps))
-        skipped_zero = sum(skip.o.payload.skip_zero[t] for t in range(taps))
-        performed = taps - skipped_mask - skipped_zero
+        # --- performance counters: increments registered and computed without multipliers ---
+        taps, lanes = p.taps, p.lanes
+        beat = skip.o.payload
+        fire = Signal()
+        n_mask = Signal(range(taps + 1))
+        n_zero = Signal(range(taps + 1))
+        beat_lanes = Signal(range(lanes + 1))
+        busy_r, in_stall, out_stall = Signal(), Signal(), Signal()
+        m.d.sync += [
+            fire.eq(skip.o.valid & skip.o.ready), beat_lanes.eq(beat.window.lanes),
+            n_mask.eq(_popcount(beat.skip_mask)), n_zero.eq(_popcount(beat.skip_zero)),
+            busy_r.eq(busy), in_stall.eq(window.i.ready & ~window.i.valid),  # receiving, no beat
+            out_stall.eq(self.o.valid & ~self.o.ready),
+        ]
+        fire2 = Signal()
+        macs = {name: Signal(range(taps * lanes + 1), name=f"inc_{name}")
+                for name in ("performed", "mask", "zero")}
+        m.d.sync += [
+            fire2.eq(fire),
+            macs["performed"].eq(Mux(fire, _times_lanes(taps - n_mask - n_zero, beat_lanes,
+                                                         lanes), 0)),
+            macs["mask"].eq(Mux(fire, _times_lanes(n_mask, beat_lanes, lanes), 0)),
+            macs["zero"].eq(Mux(fire, _times_lanes(n_zero, beat_lanes, lanes), 0)),
+        ]
         inc = counters.increment
         m.d.comb += [
-            inc.cycles.eq(busy),
-            inc.input_stalls.eq(busy & self.i.ready & ~self.i.valid),
-            inc.output_stalls.eq(self.o.valid & ~self.o.ready),
-            inc.windows.eq(fire),
-            inc.macs_performed.eq(fire * performed * lanes),
-            inc.macs_skipped_mask.eq(fire * skipped_mask * lanes),
-            inc.macs_skipped_zero.eq(fire * skipped_zero * lanes),
+            inc.cycles.eq(busy_r),
+            inc.input_stalls.eq(in_stall),
+            inc.output_stalls.eq(out_stall),
+            inc.windows.eq(fire2),
+            inc.macs_performed.eq(macs["performed"]),
+            inc.macs_skipped_mask.eq(macs["mask"]),
+            inc.macs_skipped_zero.eq(macs["zero"]),
             inc.mask_updates.eq(learning.updater.done),
             counters.clear.eq(regs.clear_counters),
             counters.clear_overflow.eq(regs.clear_overflow),
             regs.counters.eq(counters.value),
             regs.overflow.eq(counters.overflow),
+            # STATUS.busy also covers increments still on their way to the counters
+            regs.status.busy.eq(busy | busy_r | fire | fire2),
         ]
         return m

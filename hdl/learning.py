@@ -98,7 +98,7 @@ class MaskLearning(wiring.Component):
                      self.busy.eq(busy)]
 
         grad = self.i_grad
-        invalid = self.geometry.invalid.frame_size | self.geometry.invalid.pad
+        invalid = self.geometry.errors.frame_size | self.geometry.errors.pad
         drop = Signal()
         m.d.comb += drop.eq(Mux(active, dropping, invalid))
         with m.If(drop):

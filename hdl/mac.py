@@ -1,29 +1,36 @@
-"""MAC array: P output-channel lanes x K*K taps, one multiplier each.
+"""MAC array: P output-channel lanes x K*K taps, one multiplier each, pipelined for the clock.
 
 Every beat brings one input channel of one output position for one group of P output channels.
 Each lane multiplies the K*K activations with its K*K weights of that channel, sums them in an
-adder tree and accumulates over the input channels; after the last one it adds nothing more and
-requantizes exactly as :func:`golden.requantize` (round half up, saturate) into the output beat.
-The accumulator starts from the bias, as the golden model's accumulator includes it.
+adder tree and accumulates over the input channels; after the last one it requantizes exactly as
+:func:`golden.requantize` (round half up, saturate) into the output beat. The accumulator starts
+from the bias, as the golden model's accumulator includes it.
 
 Skipped taps (mask or zero gating) are really not computed: their operand registers are not
-enabled, so they hold their previous values and the multiplier inputs do not toggle, and the
-product register is forced to zero.
+enabled, so they hold their previous values and the multiplier inputs (and so its output) do not
+toggle, and the adder tree takes 0 for them.
 
-Pipeline (one beat per cycle; the whole pipeline stalls while the output beat waits)::
+Pipeline (one beat per cycle; every stage advances together with ``en``, which is the output
+skid buffer's registered ``ready``, so the consumer's ``ready`` reaches no further than that
+buffer)::
 
-    edge 0  S1  beat registered, weight word read from memory
-    edge 1  S2  operand registers (enabled per tap: not skipped)
-    edge 2  S3  products (zero for skipped taps)
-    edge 3  S4  lane sums (adder tree); bias word read
-    edge 4  out accumulator updated; on the last channel, requantized output registered
+    S1  beat registered; weight word read (its address travels with the beat)
+    S2  operand registers, enabled per tap (not skipped): the multipliers' inputs
+    S3  product registers (the multipliers' outputs; one DSP block per product)
+    S4.. adder tree, two levels per stage (ceil(log2(K*K)) levels), skipped taps taken as 0
+    SA  lane sums registered beside the group's bias word
+    SC  accumulate: first channel from the bias, else the accumulator, plus the lane sum
+    SR  round: total + 2**(shift - 1), after the last channel
+    SS  shift right by ``shift`` (arithmetic)
+        saturate, zero the lanes beyond ``cout``: the output beat, into the output skid buffer
 
-so an output beat is valid :data:`LATENCY` = 4 edges after its last input beat was accepted.
+:func:`latency` gives the clock edges from a beat entering the array to its output beat being
+valid at ``o`` (the last channel's beat).
 
 Weights live in a memory of one word per (group, input channel): ``P x K*K`` weights, address
-``group * max_cin + channel``; biases in one word of ``P`` biases per group. Both are written
-through the ``write`` port (:class:`ParamWriteSignature`, driven by
-:class:`hdl.param_loader.ParamLoader`).
+``group * max_cin + channel`` (computed by the window generator's counters, not multiplied
+here); biases in one word of ``P`` biases per group. Both are written through the ``write``
+port (:class:`ParamWriteSignature`, driven by :class:`hdl.param_loader.ParamLoader`).
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
@@ -32,21 +39,22 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
+from .skid import SkidBuffer
 from .window_layout import output_layout, skip_layout
 
-__all__ = ["MacArray", "LATENCY", "ParamWriteSignature"]
-
-#: clock edges from the acceptance of a channel's last beat to its output beat being valid
-LATENCY = 4
+__all__ = ["MacArray", "ParamWriteSignature", "latency", "tree_stages"]
 
 
-def _tree_sum(values):
-    """Balanced adder tree (combinational)."""
-    values = list(values)
-    while len(values) > 1:
-        values = [values[i] + values[i + 1] if i + 1 < len(values) else values[i]
-                  for i in range(0, len(values), 2)]
-    return values[0]
+def tree_stages(params):
+    """Pipeline stages of the adder tree: two adder levels each."""
+    return -(-ceil_log2(params.taps) // 2)
+
+
+def latency(params):
+    """Clock edges from the transfer of a channel's last beat into the array to its output beat
+    being valid on ``o``: S2, S3, the tree stages, SA, SC, SR, SS and the output skid buffer
+    (S1 is loaded on the transfer edge itself)."""
+    return 2 + tree_stages(params) + 5
 
 
 class ParamWriteSignature(wiring.Signature):
@@ -75,7 +83,6 @@ class MacArray(wiring.Component):
     def __init__(self, params):
         self._params = params
         p = params
-        self._weight_depth = p.groups * p.max_cin
         super().__init__({
             "i": In(stream.Signature(skip_layout(p))),
             "o": Out(stream.Signature(output_layout(p))),
@@ -99,12 +106,12 @@ class MacArray(wiring.Component):
         taps, lanes = p.taps, p.lanes
 
         weight_row = data.ArrayLayout(signed(p.weight_width), lanes * taps)  # [lane * K*K + tap]
-        m.submodules.weights = weights = Memory(shape=weight_row, depth=self._weight_depth,
+        m.submodules.weights = weights = Memory(shape=weight_row, depth=p.groups * p.max_cin,
                                                 init=[])
         bias_row = data.ArrayLayout(signed(p.bias_width), lanes)
         m.submodules.biases = biases = Memory(shape=bias_row, depth=p.groups, init=[])
 
-        w_write = weights.write_port(granularity=1)
+        w_write = weights.write_port(granularity=1)  # one element (weight) per enable bit
         m.d.comb += [
             w_write.addr.eq(self.write.w_addr),
             w_write.data.eq(Cat(self.write.w_data for _ in range(lanes * taps))),
@@ -117,96 +124,107 @@ class MacArray(wiring.Component):
             b_write.en.eq(Mux(self.write.b_en, Const(1, lanes) << self.write.b_lane, 0)),
         ]
 
-        out_valid = Signal()
-        advance = Signal()
-        m.d.comb += [advance.eq(~out_valid | self.o.ready), self.i.ready.eq(advance)]
+        m.submodules.out = out = SkidBuffer(output_layout(p))
+        wiring.connect(m, out.o, wiring.flipped(self.o))
+        en = Signal()   # every stage advances (the output buffer can take one more beat)
+        m.d.comb += [en.eq(out.i.ready), self.i.ready.eq(en)]
 
         meta = data.StructLayout({"first": 1, "last": 1, "end": 1, "group": range(p.groups),
                                   "lanes": range(lanes + 1), "shift": p.shift_width})
 
-        def meta_of(window):
-            return Cat(window.first, window.last, window.end, window.group, window.lanes,
-                       window.shift)
+        def stage(name, shape, value):
+            """A pipeline register loaded on ``en``."""
+            reg = Signal(shape, name=name)
+            with m.If(en):
+                m.d.sync += reg.eq(value)
+            return reg
 
-        # S0 -> S1: register the beat; read its weight word.
+        # S1: register the beat; read its weight word.
         beat = self.i.payload
         w_read = weights.read_port()
-        m.d.comb += [
-            w_read.addr.eq(beat.window.group * p.max_cin + beat.window.channel),
-            w_read.en.eq(advance),
-        ]
-        v1 = Signal()
-        taps1 = Signal(data.ArrayLayout(signed(p.act_width), taps))
-        skip1 = Signal(taps)
-        meta1 = Signal(meta)
-        with m.If(advance):
-            m.d.sync += [
-                v1.eq(self.i.valid),
-                taps1.eq(beat.window.taps),
-                skip1.eq(beat.skip_mask | beat.skip_zero),
-                meta1.eq(meta_of(beat.window)),
-            ]
+        m.d.comb += [w_read.addr.eq(beat.window.weight_addr), w_read.en.eq(en)]
+        v1 = stage("v1", 1, self.i.valid)
+        taps1 = stage("taps1", data.ArrayLayout(signed(p.act_width), taps), beat.window.taps)
+        skip1 = stage("skip1", taps, beat.skip_mask | beat.skip_zero)
+        meta1 = stage("meta1", meta, Cat(beat.window.first, beat.window.last, beat.window.end,
+                                         beat.window.group, beat.window.lanes,
+                                         beat.window.shift))
 
-        # S1 -> S2: operand registers, enabled only for taps that are performed.
-        v2 = Signal()
-        skip2 = Signal(taps)
-        meta2 = Signal(meta)
+        # S2: operand registers, enabled only for taps that are performed.
         load = Signal(taps)
-        m.d.comb += [load.eq(Mux(advance & v1, ~skip1, 0)), self.operand_load.eq(load),
-                     self.operand_skip.eq(Mux(advance & v1, skip1, 0))]
-        with m.If(advance):
-            m.d.sync += [v2.eq(v1), skip2.eq(skip1), meta2.eq(meta1)]
+        m.d.comb += [load.eq(Mux(en & v1, ~skip1, 0)), self.operand_load.eq(load),
+                     self.operand_skip.eq(Mux(en & v1, skip1, 0))]
+        v2 = stage("v2", 1, v1)
+        skip2 = stage("skip2", taps, skip1)
+        meta2 = stage("meta2", meta, meta1)
         for t in range(taps):
             with m.If(load[t]):
                 m.d.sync += self.a_operand[t].eq(taps1[t])
                 for lane in range(lanes):
                     m.d.sync += self.w_operand[lane][t].eq(w_read.data[lane * taps + t])
 
-        # S2 -> S3: products, forced to zero for skipped taps.
+        # S3: products (a held operand pair gives a held product: skipped taps do not toggle).
         product_shape = signed(p.act_width + p.weight_width)
-        products = [[Signal(product_shape, name=f"product_l{lane}_t{t}") for t in range(taps)]
-                    for lane in range(lanes)]
-        v3 = Signal()
-        meta3 = Signal(meta)
-        with m.If(advance):
-            m.d.sync += [v3.eq(v2), meta3.eq(meta2)]
-            for lane in range(lanes):
-                for t in range(taps):
-                    m.d.sync += products[lane][t].eq(
-                        Mux(skip2[t], 0, self.a_operand[t] * self.w_operand[lane][t]))
+        v3 = stage("v3", 1, v2)
+        skip3 = stage("skip3", taps, skip2)
+        meta3 = stage("meta3", meta, meta2)
+        products = [[stage(f"product_l{lane}_t{t}", product_shape,
+                           self.a_operand[t] * self.w_operand[lane][t])
+                     for t in range(taps)] for lane in range(lanes)]
 
-        # S3 -> S4: lane sums; read the bias word of the group.
-        sum_shape = signed(p.act_width + p.weight_width + ceil_log2(taps) + 1)
-        sums = [Signal(sum_shape, name=f"sum_l{lane}") for lane in range(lanes)]
-        v4 = Signal()
-        meta4 = Signal(meta)
-        b_read = biases.read_port()
-        m.d.comb += [b_read.addr.eq(meta3.group), b_read.en.eq(advance)]
-        with m.If(advance):
-            m.d.sync += [v4.eq(v3), meta4.eq(meta3)]
-            for lane in range(lanes):
-                m.d.sync += sums[lane].eq(_tree_sum(products[lane]))
+        # S4..: adder tree, two levels per stage; skipped taps enter as 0.
+        level = [[Mux(skip3[t], 0, products[lane][t]) for t in range(taps)]
+                 for lane in range(lanes)]
+        valid, meta_now = v3, meta3
+        for s in range(tree_stages(p)):
+            for _ in range(2):
+                level = [[values[i] + values[i + 1] if i + 1 < len(values) else values[i]
+                          for i in range(0, len(values), 2)] for values in level]
+            width = p.act_width + p.weight_width + min(ceil_log2(taps), 2 * (s + 1))
+            level = [[stage(f"tree{s}_l{lane}_{i}", signed(width), value)
+                      for i, value in enumerate(values)] for lane, values in enumerate(level)]
+            valid = stage(f"v_tree{s}", 1, valid)
+            meta_now = stage(f"meta_tree{s}", meta, meta_now)
+        sums = [values[0] for values in level]
 
-        # S4 -> out: accumulate; requantize after the last channel.
+        # SA: the lane sums wait for the bias word of the group, read a stage ahead.
         acc_shape = signed(p.acc_width)
+        b_read = biases.read_port()
+        m.d.comb += [b_read.addr.eq(meta_now.group), b_read.en.eq(en)]
+        va = stage("va", 1, valid)
+        meta_a = stage("meta_a", meta, meta_now)
+        sums_a = [stage(f"sum_l{lane}", sums[lane].shape(), sums[lane])
+                  for lane in range(lanes)]
+        # SC: accumulate (first channel from the bias); after the last channel the register
+        # holds the output's total, and the next beat may overwrite it one edge later, when SR
+        # has taken it
         accs = [Signal(acc_shape, name=f"acc_l{lane}") for lane in range(lanes)]
-        out = Signal(output_layout(p))
-        shift = meta4.shift
-        half = Mux(shift == 0, 0, Const(1, p.acc_width + 1) << (shift - 1)[:p.shift_width])
+        with m.If(en & va):
+            for lane in range(lanes):
+                m.d.sync += accs[lane].eq(Mux(meta_a.first, b_read.data[lane], accs[lane]) +
+                                          sums_a[lane])
+        vt = stage("vt", 1, va & meta_a.last)
+        meta_t = stage("meta_t", meta, meta_a)
+        half = Mux(meta_a.shift == 0, 0,
+                   Const(1, p.acc_width) << (meta_a.shift - 1)[:p.shift_width])
+        half_t = stage("half", p.acc_width, half)
+        # SR: round half up (one bit wider: the sum may carry)
+        vr = stage("vr", 1, vt)
+        meta_r = stage("meta_r", meta, meta_t)
+        rounded = [stage(f"rounded_l{lane}", signed(p.acc_width + 1), accs[lane] + half_t)
+                   for lane in range(lanes)]
+        # SS: arithmetic shift
+        vs = stage("vs", 1, vr)
+        meta_s = stage("meta_s", meta, meta_r)
+        shifted = [stage(f"shifted_l{lane}", signed(p.acc_width + 1),
+                         rounded[lane] >> meta_r.shift) for lane in range(lanes)]
+        # SO: saturate, lanes beyond cout are 0
         lo, hi = -(1 << (p.out_width - 1)), (1 << (p.out_width - 1)) - 1
-        with m.If(advance):
-            m.d.sync += out_valid.eq(v4 & meta4.last)
-            with m.If(v4):
-                for lane in range(lanes):
-                    total = Signal(acc_shape, name=f"total_l{lane}")
-                    m.d.comb += total.eq(Mux(meta4.first, b_read.data[lane], accs[lane]) +
-                                         sums[lane])
-                    m.d.sync += accs[lane].eq(total)
-                    rounded = Signal(signed(p.acc_width + 1), name=f"rounded_l{lane}")
-                    m.d.comb += rounded.eq((total + half) >> shift)
-                    value = Mux(rounded > hi, hi, Mux(rounded < lo, lo, rounded))
-                    m.d.sync += out.data[lane].eq(Mux(lane < meta4.lanes, value, 0))
-                m.d.sync += out.end.eq(meta4.end)
-        m.d.comb += [self.o.valid.eq(out_valid), self.o.payload.eq(out),
-                     self.busy.eq(v1 | v2 | v3 | v4 | out_valid)]
+        result = Signal(output_layout(p))
+        for lane in range(lanes):
+            value = shifted[lane]
+            m.d.comb += result.data[lane].eq(
+                Mux(lane < meta_s.lanes, Mux(value > hi, hi, Mux(value < lo, lo, value)), 0))
+        m.d.comb += [result.end.eq(meta_s.end), out.i.payload.eq(result), out.i.valid.eq(vs)]
+        m.d.comb += self.busy.eq(v1 | v2 | v3 | valid | va | vt | vr | vs | out.o.valid)
         return m

@@ -71,12 +71,11 @@ class BlockMaskRegisterFile(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         width = self._words * WORD
-        banks = [Signal(width, init=2**width - 1, name=f"bank{i}") for i in range(2)]
-        select = Signal()  # which bank is active
+        # The banks exchange contents on a swap (rather than a select bit choosing between
+        # them), so the active bank the window generator reads is a plain register.
+        active = Signal(width, init=2**width - 1)
+        shadow = Signal(width, init=2**width - 1)
         pending = Signal()
-
-        active = Mux(select, banks[1], banks[0])
-        shadow = Mux(select, banks[0], banks[1])
         m.d.comb += [
             self.active.eq(active[:self._bits]),
             self.pending.eq(pending),
@@ -86,16 +85,14 @@ class BlockMaskRegisterFile(wiring.Component):
         with m.If(self.commit | self.e_commit):
             m.d.sync += pending.eq(1)
         with m.If(self.swap & pending):
-            m.d.sync += [select.eq(~select), pending.eq(0)]
+            m.d.sync += [active.eq(shadow), shadow.eq(active), pending.eq(0)]
 
         write = self.w_en | self.e_en
         addr = Mux(self.e_en, self.e_addr, self.addr)
         value = Mux(self.e_en, self.e_data, self.w_data)
         with m.If(write):
-            for i, bank in enumerate(banks):
-                with m.If(select != i):
-                    with m.Switch(addr):
-                        for j in range(self._words):
-                            with m.Case(j):
-                                m.d.sync += bank.word_select(j, WORD).eq(value)
+            with m.Switch(addr):
+                for j in range(self._words):
+                    with m.Case(j):
+                        m.d.sync += shadow.word_select(j, WORD).eq(value)
         return m

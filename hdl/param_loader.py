@@ -80,7 +80,7 @@ class ParamLoader(wiring.Component):
             with m.State("IDLE"):
                 m.d.comb += [self.i.ready.eq(~self.hold), self.busy.eq(self.i.valid)]
                 with m.If(fire):
-                    bad = self.config.invalid.channels
+                    bad = self.config.errors.channels
                     m.d.sync += [cin.eq(self.config.cin), cout.eq(self.config.cout)]
                     with m.If(bad):
                         m.d.comb += self.error.eq(1)

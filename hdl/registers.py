@@ -6,10 +6,11 @@ at ``addr`` one cycle after ``r_en``, and keeps it until the next ``r_en``. Read
 counter always belong together whatever the counter does between them.
 
 Configuration (FRAME_SIZE .. SHIFT) is *staged*: writes land in the staged copy, and
-CTRL.APPLY_CONFIG copies the whole staged configuration into the *applied* one in one cycle.
+CTRL.APPLY_CONFIG copies the whole staged configuration into the *applied* one in one cycle,
+with the checks that combine fields (:func:`hdl.frame_check.cross_errors`).
 Frames, parameter loads and mask updates read only the applied configuration, so none of them can
 see a half-written one. A field written out of range is stored truncated with its register's
-``invalid`` flag, and the register's error flag is set at once; a frame started while an invalid
+error flag in the configuration, and the register's ERRORS flag is set at once; a frame started while an invalid
 configuration is applied is rejected (:mod:`hdl.frame_check`).
 
 Writes that are ignored, each with its error flag (docs/registers.md): reserved bits in CTRL or
@@ -22,6 +23,7 @@ from amaranth.hdl import Cat, Const, Module, Signal, Value
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from .frame_check import cross_errors
 from .regbus import RegisterBus
 from .regmap import (CONFIG_REGISTERS, COUNTER_WIDTH, COUNTERS, MASK_ACTIVE,
                      MASK_SHADOW, REGISTERS, by_name, config_layout, config_reset, error_layout)
@@ -121,6 +123,7 @@ class ControlRegisters(wiring.Component):
 
         staged = Signal(config_layout(p), init=config_reset(p))
         applied = Signal(config_layout(p), init=config_reset(p))
+        cross = cross_errors(staged, p)  # checked before applying: a frame start reads flags
         m.d.comb += self.config.eq(applied)
         rate = Signal(16)
         direction = Signal()
@@ -156,7 +159,7 @@ class ControlRegisters(wiring.Component):
                         ok = _in_range(reg, wdata, p)
                         for f in reg.fields:
                             m.d.sync += staged[f.name].eq(wdata[f.offset:f.offset + f.width])
-                        m.d.sync += staged.invalid[reg.error].eq(~ok)
+                        m.d.sync += staged.errors[reg.error].eq(~ok)
                         m.d.comb += pulse[reg.error].eq(~ok)
                 with m.Case(ctrl.addr):
                     with m.If(wdata & ctrl.reserved):
@@ -171,6 +174,8 @@ class ControlRegisters(wiring.Component):
                             wdata[ctrl.field("clear_counters").offset])
                         with m.If(wdata[ctrl.field("apply_config").offset]):
                             m.d.sync += applied.eq(staged)
+                            for name, flag in cross.items():
+                                m.d.sync += applied.errors[name].eq(flag)
                 with m.Case(by_name("ERRORS").addr):
                     m.d.sync += errors.eq(errors.as_value() & ~wdata[:len(errors.as_value())] |
                                           raised.as_value())
@@ -201,7 +206,7 @@ class ControlRegisters(wiring.Component):
         snapshots = [Signal(COUNTER_WIDTH - 32, name=f"{name}_hi_snapshot")
                      for name, _ in COUNTERS]
         status = Signal(status_layout())
-        m.d.comb += [status.eq(self.status), status.config_invalid.eq(applied.invalid.as_value().any())]
+        m.d.comb += [status.eq(self.status), status.config_invalid.eq(applied.errors.as_value().any())]
         read = Signal(32)
         with m.Switch(bus.addr):
             for reg in REGISTERS:

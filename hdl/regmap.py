@@ -20,7 +20,8 @@ from ..golden import fixed
 from .params import MASK_WORDS_MAX, PadMode
 
 __all__ = ["ID_VALUE", "COUNTERS", "COUNTER_WIDTH", "MASK_SHADOW", "MASK_ACTIVE", "MASK_WORDS_MAX",
-           "Field", "Register", "REGISTERS", "CONFIG_REGISTERS", "APPLIED_OFFSET", "Reg", "Ctrl",
+           "Field", "Register", "REGISTERS", "CONFIG_REGISTERS", "CONFIG_ERRORS", "APPLIED_OFFSET",
+           "Reg", "Ctrl",
            "Status", "by_name", "ERROR_BITS", "error_layout", "config_layout", "config_reset",
            "encode", "decode", "check"]
 
@@ -260,12 +261,18 @@ def _storage_shape(f, params):
     return range(max(2, bounds[1] + 1))
 
 
+#: error flags a frame's configuration can carry: one per configuration register (a field
+#: written out of range), then the checks that combine fields (hdl.frame_check)
+CONFIG_ERRORS = tuple(r.error for r in CONFIG_REGISTERS) + ("reflect", "kernel")
+
+
 def config_layout(params):
     """The frame configuration: every field of the configuration registers, stored wide enough
-    for its valid range, and one ``invalid`` flag per register (a field was written out of
-    range). Frames, parameter loads and mask updates read the *applied* copy."""
+    for its valid range, and its error flags (:data:`CONFIG_ERRORS`; all computed before the
+    configuration is applied, so a frame start only reads flags). Frames, parameter loads and
+    mask updates read the *applied* copy."""
     fields = {f.name: _storage_shape(f, params) for r in CONFIG_REGISTERS for f in r.fields}
-    fields["invalid"] = data.StructLayout({r.error: 1 for r in CONFIG_REGISTERS})
+    fields["errors"] = data.StructLayout({name: 1 for name in CONFIG_ERRORS})
     return data.StructLayout(fields)
 
 

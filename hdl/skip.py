@@ -5,16 +5,23 @@ A tap is *skipped by the mask* when it is a padding pixel whose block bit is 0. 
 zero is *skipped by zero gating* (as in Eyeriss); the two are reported separately so the
 performance counters can count them apart.
 
-Combinational pass-through: no latency, ``o.valid = i.valid``, ``i.ready = o.ready``.
+One registered stage: the decision is computed from the window generator's output register and
+lands in this unit's output skid buffer (latency 1 edge; ``i.ready`` is the buffer's registered
+``ready``).
 """
 
 from amaranth.hdl import Cat, Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from .skid import SkidBuffer
 from .window_layout import skip_layout, window_layout
 
-__all__ = ["SkipUnit"]
+__all__ = ["SkipUnit", "LATENCY"]
+
+#: register stages a window passes in the unit (it is valid on ``o`` right after the edge that
+#: transfers it in)
+LATENCY = 1
 
 
 class SkipUnit(wiring.Component):
@@ -28,14 +35,16 @@ class SkipUnit(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         taps = self._params.taps
+        m.submodules.out = out = SkidBuffer(skip_layout(self._params))
+        wiring.connect(m, out.o, wiring.flipped(self.o))
         window = self.i.payload
         by_mask = window.pad & ~window.keep
         zero = Cat(tap == 0 for tap in window.taps)
         m.d.comb += [
-            self.o.payload.window.eq(window),
-            self.o.payload.skip_mask.eq(by_mask),
-            self.o.payload.skip_zero.eq(zero & ~by_mask & window.zero_gating.replicate(taps)),
-            self.o.valid.eq(self.i.valid),
-            self.i.ready.eq(self.o.ready),
+            out.i.payload.window.eq(window),
+            out.i.payload.skip_mask.eq(by_mask),
+            out.i.payload.skip_zero.eq(zero & ~by_mask & window.zero_gating.replicate(taps)),
+            out.i.valid.eq(self.i.valid),
+            self.i.ready.eq(out.i.ready),
         ]
         return m

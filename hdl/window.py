@@ -17,46 +17,70 @@ cycle, from memories with one write and one read port.
 
 Flow control. The writer fills row slots in a ring of virtual rows (numbered across frames,
 modulo ``2**vrow_width``); the reader (window sequencer) issues the windows of output row ``oy``
-once every source row they read is complete, and publishes a low-water mark: the lowest virtual
-row it may still read, ``base + max(0, min(oy*s - top, H - K))``. The writer may start virtual row
-``v`` only while ``v < low_water + 2K``. While the last windows of a frame read its last K rows,
-the next frame's first K rows can arrive, which is every row its first windows read: back-to-back
-frames do not stall, for any pads, and padding costs no cycles. Frame configurations travel from
-writer to reader through a small queue, latched when the writer starts the frame; a frame is
-checked then (see :mod:`hdl.frame_check`).
+once the rows they need are complete (``need``: the first ``min(H, max(oy*s - top + K, K))``
+rows) and publishes a low-water mark: the lowest virtual row a window not yet read may still
+read, ``base + max(0, min(oy*s - top, H - K))`` as it was when the oldest window still before
+the memory read was issued. The writer may start virtual row ``v`` only while
+``v < low_water + 2K``. While the last windows of a frame read its last K rows, the next frame's
+first K rows can arrive, which is every row its first windows need: back-to-back frames do not
+stall, for any pads, and padding costs no cycles. Frame configurations travel from writer to
+reader through a small queue, latched when the writer starts the frame.
 
 Frame starts. The writer starts a frame when its first beat is offered, unless ``hold`` (a
-parameter load waits or runs). It then latches the applied configuration and, if a committed mask
-is pending (``mask_pending``), claims it for this frame: the reader pulses ``mask_swap`` as it
-begins the frame, so the frame and every later one use the new mask, and no earlier frame does.
-When the generator is idle (nothing received, queued or being read), a pending mask is swapped
-in at once, which is the same thing seen from any frame.
+parameter load waits or runs) or the applied configuration has an error flag (the frame is then
+drained and the flags pulse, see :mod:`hdl.frame_check`). It latches the applied configuration
+and, if a committed mask is pending (``mask_pending``), claims it for this frame: the reader
+pulses ``mask_swap`` as it begins the frame, so the frame and every later one use the new mask,
+and no earlier one does (each window takes its mask rows when it is issued). When the generator
+is idle (nothing received, queued or being read), a pending mask is swapped in at once, which is
+the same thing seen from any frame.
+
+Designed for the clock: every division and product of the addressing is an incremental counter.
+The reader keeps, per tap row and per tap column, the source index's residues and flags of the
+current output row and column, updated by adding the stride; a tap's source row slot and column
+bank then follow from a few small adds and selects. Pipeline, each stage a register, all advancing
+with ``en`` (the output skid buffer's registered ready)::
+
+    A  sequencer (issue), per-row and per-column geometry; mask rows of the window's blocks
+    B  the window's geometry registered (loaded on the issue edge)
+    C  source row slot (bank, half) per tap row, source column (bank, address base) per tap
+       column (the padding maps), mask bits of the taps
+    D  address per column bank, half per row bank: the memories' read addresses
+    E  memory read (the words in the memories' output registers), the rest in step
+    F  the K x K words registered
+       taps assembled (bank -> tap crossbar, constant padding) into the output skid buffer
+
+:data:`LATENCY` edges from a window's issue to it being valid on ``o``. The writer registers each
+accepted beat and writes it on the next edge; a row counts as complete once its last beat is
+written.
 
 Length errors: a ``last`` before the configured end makes the writer fill the rest of the frame
 with zeros (consuming nothing) so the frame still completes; a missing ``last`` at the end makes
 it drop beats up to and including the next ``last``. Either way the length error pulses.
-
-Latency: a window leaves :data:`LATENCY` = 1 edge after it was issued (memory read). Per frame
-the writer spends one cycle deciding on the frame and the reader one cycle starting it.
 """
 
-from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
-from amaranth.lib.fifo import SyncFIFO
+from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
-from .divmod import divmod_const
-from .frame_check import config_errors, frame_error_layout
+from .frame_check import frame_error_layout
 from .params import PadMode
-from .regmap import config_layout
+from .regmap import CONFIG_ERRORS, config_layout
+from .skid import SkidBuffer
 from .window_layout import window_layout
 
-__all__ = ["WindowGenerator", "input_layout", "LATENCY"]
+__all__ = ["WindowGenerator", "input_layout", "LATENCY", "LOW_WATER_DELAY"]
 
 #: clock edges from a window being issued to it being valid on ``o``
-LATENCY = 1
+LATENCY = 5
+#: edges from a window's issue to its memory read: the low-water mark a window published stays
+#: in force that long
+LOW_WATER_DELAY = 3
+
+_COORD = 14  # signed width of padded coordinates (frames up to 4095 plus pads)
 
 
 def input_layout(params):
@@ -104,7 +128,7 @@ class WindowGenerator(wiring.Component):
         k, slots = p.kernel, p.row_slots
 
         # --- line buffer memories: [row bank][column bank], two rows each --------------------
-        self._low_bits = ceil_log2(p.bank_depth)
+        self._low_bits = max(1, ceil_log2(p.bank_depth))
         banks = [[Memory(shape=signed(p.act_width), depth=2 << self._low_bits, init=[])
                   for _ in range(k)] for _ in range(k)]
         for r in range(k):
@@ -115,67 +139,83 @@ class WindowGenerator(wiring.Component):
         desc_layout = data.StructLayout({
             "cfg": config_layout(p), "base": p.vrow_width, "base_slot": range(slots),
             "swap": 1})
-        m.submodules.frames = frames = SyncFIFO(width=desc_layout.size, depth=slots + 1)
+        m.submodules.frames = frames = SyncFIFOBuffered(width=desc_layout.size, depth=slots + 1)
         pushed = Signal(desc_layout)
         popped = data.View(desc_layout, frames.r_data)
         m.d.comb += frames.w_data.eq(pushed)
 
         low_water = Signal(p.vrow_width)  # from the reader: lowest virtual row still to be read
-        w_vrow = Signal(p.vrow_width)     # writer: virtual row being written (= rows complete)
+        rows_done = Signal(p.vrow_width)  # from the writer: rows completely written
         claimed = Signal()                # a queued or running frame will swap the mask
         writer_idle = Signal()
         reader_idle = Signal()
+        self._writer_busy = Signal()
+        self._reader_busy = Signal()
 
-        self._writer(m, p, banks, frames, pushed, low_water, w_vrow, claimed, writer_idle)
-        self._reader(m, p, banks, frames, popped, low_water, w_vrow, reader_idle)
+        self._writer(m, p, banks, frames, pushed, low_water, rows_done, claimed, writer_idle)
+        self._reader(m, p, banks, frames, popped, low_water, rows_done, reader_idle)
+        m.d.comb += self.busy.eq(self._writer_busy | self._reader_busy)
 
         # a pending mask with no frame received, queued or being read: swap it in now
-        with m.If(writer_idle & ~frames.r_rdy & reader_idle & self.mask_pending & ~claimed):
+        empty = frames.level == 0
+        with m.If(writer_idle & empty & reader_idle & self.mask_pending & ~claimed):
             m.d.comb += self.mask_swap.eq(1)
         with m.If(self.mask_swap):
             m.d.sync += claimed.eq(0)
         return m
 
     # ------------------------------------------------------------------------------------------
-    def _writer(self, m, p, banks, frames, pushed, low_water, w_vrow, claimed, writer_idle):
+    def _writer(self, m, p, banks, frames, pushed, low_water, rows_done, claimed, writer_idle):
         k, slots = p.kernel, p.row_slots
         beat = self.i.payload
         cfg = Signal(config_layout(p))  # latched at frame start
-        slot = Signal(range(slots))     # ring slot of row w_vrow: row bank slot mod K, half
-        row_bank = Signal(range(k))
-        half = Signal()
+        vrow = Signal(p.vrow_width)     # virtual row being received
+        slot = Signal(range(slots))     # its ring slot
+        row_bank = Signal(range(k))     # slot mod K
+        half = Signal()                 # slot div K
         y = Signal(range(p.max_height))
-        x_div = Signal(range(-(-p.max_width // k)))
-        x_mod = Signal(range(k))
-        x_end = Signal()  # x == width - 1
         x = Signal(range(p.max_width))
+        x_mod = Signal(range(k))
+        x_base = Signal(self._low_bits)  # (x div K) * max_cin, by increments of max_cin
         c = Signal(range(p.max_cin))
 
         row_free = Signal()
         # Signed: the reader's low water may pass the writer when a frame's last rows are
         # never read (stride 2).
-        m.d.comb += row_free.eq((w_vrow - low_water)[:p.vrow_width].as_signed() < slots)
+        m.d.comb += row_free.eq((vrow - low_water)[:p.vrow_width].as_signed() < slots)
         final_x = x == cfg.width - 1
         final_c = c == cfg.cin - 1
         final_y = y == cfg.height - 1
         frame_end = final_x & final_c & final_y
-        m.d.comb += x_end.eq(final_x)
 
-        write = Signal()
+        # write stage: an accepted beat is written on the next edge
+        take = Signal()             # this cycle's beat goes into the write stage
         value = Signal(signed(p.act_width))
-        low = Signal(self._low_bits)
-        m.d.comb += low.eq(x_div * p.max_cin + c)
+        w_valid = Signal()
+        w_data = Signal(signed(p.act_width))
+        w_addr = Signal(self._low_bits)
+        w_half = Signal()
+        w_row_bank = Signal(range(k))
+        w_col_bank = Signal(range(k))
+        w_row_end = Signal()        # the row's last beat: the row is complete once written
+        m.d.sync += w_valid.eq(take)
+        with m.If(take):
+            m.d.sync += [w_data.eq(value), w_addr.eq(x_base + c), w_half.eq(half),
+                         w_row_bank.eq(row_bank), w_col_bank.eq(x_mod),
+                         w_row_end.eq(final_x & final_c)]
         for r in range(k):
             for b in range(k):
                 port = banks[r][b].write_port()
                 m.d.comb += [
-                    port.addr.eq(Cat(low, half)),
-                    port.data.eq(value),
-                    port.en.eq(write & (row_bank == r) & (x_mod == b)),
+                    port.addr.eq(Cat(w_addr, w_half)),
+                    port.data.eq(w_data),
+                    port.en.eq(w_valid & (w_row_bank == r) & (w_col_bank == b)),
                 ]
+        with m.If(w_valid & w_row_end):
+            m.d.sync += rows_done.eq(rows_done + 1)
 
         def step():
-            """Advance (c, x, y) after a written beat; complete rows."""
+            """Advance (c, x, y) after a taken beat; move to the next row slot at a row end."""
             with m.If(~final_c):
                 m.d.sync += c.eq(c + 1)
             with m.Else():
@@ -183,47 +223,46 @@ class WindowGenerator(wiring.Component):
                 with m.If(~final_x):
                     m.d.sync += x.eq(x + 1)
                     with m.If(x_mod == k - 1):
-                        m.d.sync += [x_mod.eq(0), x_div.eq(x_div + 1)]
+                        m.d.sync += [x_mod.eq(0), x_base.eq(x_base + p.max_cin)]
                     with m.Else():
                         m.d.sync += x_mod.eq(x_mod + 1)
                 with m.Else():
-                    m.d.sync += [x.eq(0), x_mod.eq(0), x_div.eq(0), y.eq(y + 1),
-                                 w_vrow.eq(w_vrow + 1),
+                    m.d.sync += [x.eq(0), x_mod.eq(0), x_base.eq(0), y.eq(y + 1),
+                                 vrow.eq(vrow + 1),
                                  slot.eq(Mux(slot == slots - 1, 0, slot + 1))]
                     with m.If(row_bank == k - 1):
                         m.d.sync += [row_bank.eq(0), half.eq(~half)]
                     with m.Else():
                         m.d.sync += row_bank.eq(row_bank + 1)
 
-        errors = config_errors(self.config, p)
-        bad = Cat(errors.values()).any()
+        bad = self.config.errors.as_value().any()
 
         with m.FSM(name="writer"):
             with m.State("START"):
                 m.d.comb += writer_idle.eq(~self.i.valid)
                 with m.If(self.i.valid & ~self.hold):
                     with m.If(bad):
-                        for name, flag in errors.items():
-                            m.d.comb += self.error[name].eq(flag)
+                        for name in CONFIG_ERRORS:
+                            m.d.comb += self.error[name].eq(self.config.errors[name])
                         m.next = "DRAIN"
                     with m.Elif(frames.w_rdy):
                         swap = self.mask_pending & ~claimed
                         m.d.comb += [
                             pushed.cfg.eq(self.config),
-                            pushed.base.eq(w_vrow),
+                            pushed.base.eq(vrow),
                             pushed.base_slot.eq(slot),
                             pushed.swap.eq(swap),
                             frames.w_en.eq(1),
                         ]
                         with m.If(swap):
                             m.d.sync += claimed.eq(1)
-                        m.d.sync += [cfg.eq(self.config), y.eq(0), x.eq(0), x_div.eq(0),
-                                     x_mod.eq(0), c.eq(0)]
+                        m.d.sync += [cfg.eq(self.config), y.eq(0), x.eq(0), x_mod.eq(0),
+                                     x_base.eq(0), c.eq(0)]
                         m.next = "RUN"
             with m.State("RUN"):
-                m.d.comb += [self.i.ready.eq(row_free), self.busy.eq(1),
-                             value.eq(beat.data), write.eq(self.i.valid & row_free)]
-                with m.If(write):
+                m.d.comb += [self.i.ready.eq(row_free), self._writer_busy.eq(1),
+                             value.eq(beat.data), take.eq(self.i.valid & row_free)]
+                with m.If(take):
                     step()
                     with m.If(frame_end):
                         with m.If(beat.last):
@@ -235,221 +274,380 @@ class WindowGenerator(wiring.Component):
                         m.d.comb += self.error.length.eq(1)
                         m.next = "FILL"
             with m.State("FILL"):
-                m.d.comb += [self.busy.eq(1), value.eq(0), write.eq(row_free)]
-                with m.If(write):
+                m.d.comb += [self._writer_busy.eq(1), value.eq(0), take.eq(row_free)]
+                with m.If(take):
                     step()
                     with m.If(frame_end):
                         m.next = "START"
             with m.State("DRAIN"):
-                m.d.comb += [self.i.ready.eq(1), self.busy.eq(1)]
+                m.d.comb += [self.i.ready.eq(1), self._writer_busy.eq(1)]
                 with m.If(self.i.valid & beat.last):
                     m.next = "START"
+        with m.If(w_valid):
+            m.d.comb += self._writer_busy.eq(1)
 
     # ------------------------------------------------------------------------------------------
-    def _reader(self, m, p, banks, frames, popped, low_water, w_vrow, reader_idle):
-        k, slots = p.kernel, p.row_slots
-        cfg = Signal(config_layout(p))
-        base = Signal(p.vrow_width)
-        base_slot = Signal(range(slots))
-        end_vrow = Signal(p.vrow_width)  # base + height of the last frame read (idle low water)
-
-        oy = Signal(range(p.max_padded_height))
-        ox = Signal(range(p.max_padded_width))
-        row0 = Signal(range(p.max_padded_height + 2))  # oy * stride
-        col0 = Signal(range(p.max_padded_width + 2))   # ox * stride
-        g = Signal(range(p.groups))
-        c = Signal(range(p.max_cin))
-        remaining = Signal(range(p.max_cout + 1))      # cout - g * lanes
-        hout = Signal(range(p.max_padded_height + 1))
-        wout = Signal(range(p.max_padded_width + 1))
-
-        # Stage B (window being presented on o).
-        valid_b = Signal()
-        advance = Signal()
-        m.d.comb += advance.eq(~valid_b | self.o.ready)
-        issue = Signal()
-
-        height, width = cfg.height, cfg.width
-
-        # --- row geometry of output row oy ---------------------------------------------------
-        def source(pos, before, size, mode):
-            """Source index along one axis and whether ``pos`` (padded) is padding."""
-            t = Signal(signed(14))
-            m.d.comb += t.eq(pos - before)
-            below = t < 0
-            above = t >= size
-            reflected = Mux(below, -t, Mux(above, 2 * (size - 1) - t, t))
-            clamped = Mux(below, 0, Mux(above, size - 1, t))
-            src = Mux(mode == PadMode.REFLECT, reflected, clamped)
-            return src[:13].as_unsigned(), below | above
-
-        src_rows, pad_rows, bank_of, half_of = [], [], [], []
-        for ky in range(k):
-            src, pad = source(row0 + ky, cfg.pad_top, height, cfg.mode)
-            src_row = Signal(range(p.max_height), name=f"src_row{ky}")
-            m.d.comb += src_row.eq(src)
-            _, slot_no = divmod_const(base_slot + src_row, slots, slots - 1 + p.max_height - 1)
-            slot_sig = Signal(range(slots), name=f"slot{ky}")
-            row_bank = Signal(range(k), name=f"row_bank{ky}")
-            m.d.comb += [slot_sig.eq(slot_no),
-                         row_bank.eq(Mux(slot_sig >= k, slot_sig - k, slot_sig))]
-            src_rows.append(src_row)
-            pad_rows.append(pad)
-            bank_of.append(row_bank)
-            half_of.append(slot_sig >= k)
-        max_src = src_rows[0]
-        for src_row in src_rows[1:]:
-            max_src = Mux(src_row > max_src, src_row, max_src)
-        rows_ready = Signal()
-        m.d.comb += rows_ready.eq((w_vrow - base)[:p.vrow_width] > max_src)
-
-        # --- column geometry of output column ox ---------------------------------------------
-        src_q, src_r, pad_cols = [], [], []
-        for kx in range(k):
-            src, pad = source(col0 + kx, cfg.pad_left, width, cfg.mode)
-            src_col = Signal(range(p.max_width), name=f"src_col{kx}")
-            m.d.comb += src_col.eq(src)
-            q, r = divmod_const(src_col, k, p.max_width - 1)
-            q_sig = Signal(range(-(-p.max_width // k)), name=f"col_q{kx}")
-            r_sig = Signal(range(k), name=f"col_r{kx}")
-            m.d.comb += [q_sig.eq(q), r_sig.eq(r)]
-            src_q.append(q_sig)
-            src_r.append(r_sig)
-            pad_cols.append(pad)
-
-        # --- memory reads: column bank b serves whichever tap column lands in it, row bank r
-        # whichever tap row (same source row for every tap row that lands in it) --------------
-        read_data = []
-        bank_addr = [Signal(self._low_bits, name=f"bank_addr{b}") for b in range(k)]
-        for b in range(k):
-            for kx in range(k):
-                with m.If(src_r[kx] == b):
-                    m.d.comb += bank_addr[b].eq(src_q[kx] * p.max_cin + c)
-        row_half = [Signal(name=f"row_half{r}") for r in range(k)]
-        for r in range(k):
-            for ky in range(k):
-                with m.If(bank_of[ky] == r):
-                    m.d.comb += row_half[r].eq(half_of[ky])
-        for r in range(k):
-            row = []
-            for b in range(k):
-                port = banks[r][b].read_port()
-                m.d.comb += [port.addr.eq(Cat(bank_addr[b], row_half[r])), port.en.eq(advance)]
-                row.append(port.data)
-            read_data.append(row)
-
-        # --- mask bits of the window's blocks -------------------------------------------------
-        grid_h, grid_w = p.grid_shape
+    def _reader(self, m, p, banks, frames, popped, low_water, rows_done, reader_idle):
+        k, slots, mc = p.kernel, p.row_slots, p.max_cin
         log_block = ceil_log2(p.block)
-        mask_rows = Array(self.mask[r * grid_w:min((r + 1) * grid_w, p.mask_bits)]
-                          for r in range(grid_h))
-        keep = Signal(p.taps)
-        for ky in range(k):
-            block_row = ((row0 + ky) >> log_block)[:ceil_log2(grid_h + 1)]
-            bits = Signal(grid_w, name=f"mask_row{ky}")
-            m.d.comb += bits.eq(mask_rows[block_row])
-            for kx in range(k):
-                block_col = (col0 + kx) >> log_block
-                m.d.comb += keep[ky * k + kx].eq(bits.bit_select(block_col, 1))
+        grid_h, grid_w = p.grid_shape
+        row_bits = ceil_log2(slots)        # residues modulo 2K
+        col_bits = ceil_log2(k) if k > 1 else 1
 
-        pad = Cat(pad_rows[ky] | pad_cols[kx] for ky in range(k) for kx in range(k))
-        constant = (cfg.mode == PadMode.ZERO) | (cfg.mode == PadMode.CONSTANT)
+        m.submodules.out = out = SkidBuffer(window_layout(p))
+        wiring.connect(m, out.o, wiring.flipped(self.o))
+        en = Signal()
+        m.d.comb += en.eq(out.i.ready)
 
-        # --- stage B registers -----------------------------------------------------------------
-        b_slot = [Signal(range(k), name=f"b_row_bank{ky}") for ky in range(k)]
-        b_bank = [Signal(range(k), name=f"b_bank{kx}") for kx in range(k)]
-        b_const_taps = Signal(p.taps)
-        b_const = Signal(signed(p.act_width))
-        out = Signal(window_layout(p))  # registered fields of the window
+        def reg(name, shape, init=0):
+            return Signal(shape, name=name, init=init)
+
+        def values(n):
+            """A shape for 0 .. n-1 (at least one bit)."""
+            return range(max(n, 2))
+
+        # ---- A: per-frame registers (set when the reader starts a frame) --------------------
+        running = reg("running", 1)
+        cfg = Signal(config_layout(p), name="r_cfg")
+        base = reg("base", p.vrow_width)
+        base_slot = reg("base_slot", range(slots))
+        hout = reg("hout", range(p.max_padded_height + 1))
+        wout = reg("wout", range(p.max_padded_width + 1))
+        h_last = reg("h_last", signed(_COORD))     # H - 1
+        w_last = reg("w_last", signed(_COORD))     # W - 1
+        cap = reg("cap", signed(_COORD))           # H - K: no window reads below it
+        need_min = reg("need_min", range(p.max_height + 1))   # min(H, K)
+
+        # ---- A: sequencer -------------------------------------------------------------------
+        c = reg("c", range(p.max_cin))
+        g = reg("g", range(p.groups))
+        gbase = reg("gbase", range(p.groups * mc))          # g * max_cin
+        remaining = reg("remaining", range(p.max_cout + 1))  # cout - g * lanes
+        ox = reg("ox", range(p.max_padded_width))
+        oy = reg("oy", range(p.max_padded_height))
+
+        # ---- A: geometry of the current output row (per tap row ky) -------------------------
+        # t = oy*s - top + ky (source row before the padding map), its residue modulo 2K
+        # offset by the frame's first slot, its flags, and how far past the last row it is
+        t = [reg(f"t{ky}", signed(_COORD)) for ky in range(k)]
+        t_res = [reg(f"t_res{ky}", range(slots)) for ky in range(k)]
+        t_below = [reg(f"t_below{ky}", 1) for ky in range(k)]
+        t_above = [reg(f"t_above{ky}", 1) for ky in range(k)]
+        need = reg("need", range(p.max_height + 1))    # rows this output row needs
+        low = reg("low", p.vrow_width)                  # its low-water mark
+        brow = [reg(f"brow{ky}", values(grid_h)) for ky in range(k)]      # block row of ky
+        brow_f = [reg(f"brow_f{ky}", values(p.block)) for ky in range(k)]  # row within block
+
+        # ---- A: geometry of the current output column (per tap column kx) -------------------
+        u = [reg(f"u{kx}", signed(_COORD)) for kx in range(k)]          # ox*s - left + kx
+        u_q = [reg(f"u_q{kx}", signed(_COORD)) for kx in range(k)]      # floor(u / K) ...
+        u_r = [reg(f"u_r{kx}", values(k)) for kx in range(k)]            # ... and u mod K
+        u_qm = [reg(f"u_qm{kx}", signed(_COORD + ceil_log2(mc) + 1))
+                for kx in range(k)]                                      # floor(u / K) * mc
+        u_left = [reg(f"u_left{kx}", 1) for kx in range(k)]
+        u_right = [reg(f"u_right{kx}", 1) for kx in range(k)]
+        bcol = [reg(f"bcol{kx}", values(grid_w)) for kx in range(k)]
+        bcol_f = [reg(f"bcol_f{kx}", values(p.block)) for kx in range(k)]
+        # the same at ox = 0, for the next output row
+        u0 = [reg(f"u0_{kx}", signed(_COORD)) for kx in range(k)]
+        u0_q = [reg(f"u0_q{kx}", signed(_COORD)) for kx in range(k)]
+        u0_r = [reg(f"u0_r{kx}", values(k)) for kx in range(k)]
+        u0_left = [reg(f"u0_left{kx}", 1) for kx in range(k)]
+        u0_right = [reg(f"u0_right{kx}", 1) for kx in range(k)]
+
+        stride = cfg.stride
+
+        def advance_mod(res, limit):
+            """``(res + stride) mod limit`` for ``res < limit``."""
+            nxt = res + stride
+            return Mux(nxt >= limit, nxt - limit, nxt)
+
+        def col_init(kx, left, width_last):
+            """Column geometry of tap kx at ox = 0: u = kx - left (|u| < K)."""
+            value = kx - left
+            return {"u": value, "q": Mux(value < 0, -1, 0),
+                    "r": Mux(value < 0, value + k, value)[:max(1, ceil_log2(k))],
+                    "left": value < 0, "right": value > width_last}
+
+        # ---- rows ready, issue --------------------------------------------------------------
+        rows_ready = Signal()
+        m.d.comb += rows_ready.eq((rows_done - base)[:p.vrow_width] >= need)
         last_c = c == cfg.cin - 1
         last_g = remaining <= p.lanes
         last_x = ox == wout - 1
         last_y = oy == hout - 1
-        with m.If(advance):
-            m.d.sync += valid_b.eq(issue)
-            with m.If(issue):
-                m.d.sync += [b_slot[ky].eq(bank_of[ky]) for ky in range(k)]
-                m.d.sync += [b_bank[kx].eq(src_r[kx]) for kx in range(k)]
+        issue = Signal()
+        m.d.comb += issue.eq(running & rows_ready & en)
+
+        # mask rows of the window's tap rows (the bank active when the window is issued)
+        mask_rows = Array(self.mask[r * grid_w:min((r + 1) * grid_w, p.mask_bits)]
+                          for r in range(grid_h))
+
+        # ---- frame start --------------------------------------------------------------------
+        m.d.comb += reader_idle.eq(~running)
+        with m.If(~running & frames.r_rdy):
+            d = popped
+            m.d.comb += [frames.r_en.eq(1), self.mask_swap.eq(d.swap)]
+            top, left = d.cfg.pad_top, d.cfg.pad_left
+            hp = d.cfg.height + d.cfg.pad_top + d.cfg.pad_bottom - p.kernel
+            wp = d.cfg.width + d.cfg.pad_left + d.cfg.pad_right - p.kernel
+            m.d.sync += [
+                running.eq(1), cfg.eq(d.cfg), base.eq(d.base), base_slot.eq(d.base_slot),
+                hout.eq(Mux(d.cfg.stride == 2, hp >> 1, hp) + 1),
+                wout.eq(Mux(d.cfg.stride == 2, wp >> 1, wp) + 1),
+                h_last.eq(d.cfg.height - 1), w_last.eq(d.cfg.width - 1),
+                cap.eq(d.cfg.height - k),
+                need_min.eq(Mux(d.cfg.height < k, d.cfg.height, k)),
+                need.eq(Mux(d.cfg.height < k, d.cfg.height, k)),
+                low.eq(d.base),
+                c.eq(0), g.eq(0), gbase.eq(0), remaining.eq(d.cfg.cout), ox.eq(0), oy.eq(0),
+            ]
+            for ky in range(k):
+                value = ky - top
+                res = d.base_slot + value + slots   # in 0 .. 3 * slots
                 m.d.sync += [
-                    b_const_taps.eq(Mux(constant, pad, 0)),
-                    b_const.eq(Mux(cfg.mode == PadMode.CONSTANT, cfg.pad_value, 0)),
-                    out.pad.eq(pad),
-                    out.keep.eq(keep),
-                    out.channel.eq(c),
-                    out.group.eq(g),
-                    out.first.eq(c == 0),
-                    out.last.eq(last_c),
-                    out.end.eq(last_c & last_g & last_x & last_y),
-                    out.lanes.eq(Mux(last_g, remaining, p.lanes)),
-                    out.shift.eq(cfg.shift),
-                    out.zero_gating.eq(cfg.zero_gating),
+                    t[ky].eq(value),
+                    t_res[ky].eq(Mux(res >= 2 * slots, res - 2 * slots,
+                                     Mux(res >= slots, res - slots, res))),
+                    t_below[ky].eq(value < 0),
+                    t_above[ky].eq(value > d.cfg.height - 1),
+                    brow[ky].eq(ky >> log_block), brow_f[ky].eq(ky & (p.block - 1)),
                 ]
-        slot_array = Array(Array(row) for row in read_data)
+            for kx in range(k):
+                init = col_init(kx, left, d.cfg.width - 1)
+                for regs_, name in ((u, "u"), (u0, "u")):
+                    m.d.sync += regs_[kx].eq(init["u"])
+                m.d.sync += [
+                    u_q[kx].eq(init["q"]), u0_q[kx].eq(init["q"]),
+                    u_r[kx].eq(init["r"]), u0_r[kx].eq(init["r"]),
+                    u_qm[kx].eq(Mux(init["u"] < 0, -mc, 0)),
+                    u_left[kx].eq(init["left"]), u0_left[kx].eq(init["left"]),
+                    u_right[kx].eq(init["right"]), u0_right[kx].eq(init["right"]),
+                    bcol[kx].eq(kx >> log_block), bcol_f[kx].eq(kx & (p.block - 1)),
+                ]
+
+        # ---- sequencer step -----------------------------------------------------------------
+        def next_column():
+            for kx in range(k):
+                nu = u[kx] + stride
+                m.d.sync += [u[kx].eq(nu), u_left[kx].eq(nu < 0), u_right[kx].eq(nu > w_last)]
+                if k == 1:  # every column is its own quotient
+                    m.d.sync += [u_q[kx].eq(nu),
+                                 u_qm[kx].eq(u_qm[kx] + Mux(stride == 2, 2 * mc, mc))]
+                else:       # the stride (1 or 2) is below K: at most one wrap
+                    nr = u_r[kx] + stride
+                    wrap = nr >= k
+                    m.d.sync += [
+                        u_r[kx].eq(Mux(wrap, nr - k, nr)),
+                        u_q[kx].eq(Mux(wrap, u_q[kx] + 1, u_q[kx])),
+                        u_qm[kx].eq(Mux(wrap, u_qm[kx] + mc, u_qm[kx])),
+                    ]
+                nf = bcol_f[kx] + stride
+                m.d.sync += [bcol_f[kx].eq(nf[:log_block] if log_block else 0)]
+                if log_block == 0:
+                    m.d.sync += bcol[kx].eq(bcol[kx] + stride)
+                else:
+                    m.d.sync += bcol[kx].eq(bcol[kx] + nf[log_block:])
+
+        def first_column():
+            for kx in range(k):
+                m.d.sync += [u[kx].eq(u0[kx]), u_q[kx].eq(u0_q[kx]), u_r[kx].eq(u0_r[kx]),
+                             u_qm[kx].eq(Mux(u0[kx] < 0, -mc, 0)),
+                             u_left[kx].eq(u0_left[kx]), u_right[kx].eq(u0_right[kx]),
+                             bcol[kx].eq(kx >> log_block),
+                             bcol_f[kx].eq(kx & (p.block - 1))]
+
+        def next_row():
+            nt0 = t[0] + stride
+            m.d.sync += [
+                need.eq(Mux(nt0 + k > h_last, h_last + 1,
+                            Mux(nt0 + k > need_min, nt0 + k, need_min))),
+                low.eq(base + Mux(nt0 < 0, 0, Mux(nt0 > cap, Mux(cap < 0, 0, cap), nt0))),
+            ]
+            for ky in range(k):
+                nt = t[ky] + stride
+                m.d.sync += [
+                    t[ky].eq(nt),
+                    t_res[ky].eq(advance_mod(t_res[ky], slots)),
+                    t_below[ky].eq(nt < 0), t_above[ky].eq(nt > h_last),
+                ]
+                nf = brow_f[ky] + stride
+                m.d.sync += [brow_f[ky].eq(nf[:log_block] if log_block else 0)]
+                if log_block == 0:
+                    m.d.sync += brow[ky].eq(brow[ky] + stride)
+                else:
+                    m.d.sync += brow[ky].eq(brow[ky] + nf[log_block:])
+
+        with m.If(issue):
+            with m.If(~last_c):
+                m.d.sync += c.eq(c + 1)
+            with m.Else():
+                m.d.sync += c.eq(0)
+                with m.If(~last_g):
+                    m.d.sync += [g.eq(g + 1), gbase.eq(gbase + mc),
+                                 remaining.eq(remaining - p.lanes)]
+                with m.Else():
+                    m.d.sync += [g.eq(0), gbase.eq(0), remaining.eq(cfg.cout)]
+                    with m.If(~last_x):
+                        m.d.sync += ox.eq(ox + 1)
+                        next_column()
+                    with m.Else():
+                        m.d.sync += ox.eq(0)
+                        first_column()
+                        with m.If(~last_y):
+                            m.d.sync += oy.eq(oy + 1)
+                            next_row()
+                        with m.Else():
+                            # every row of the frame is behind: the next frame's base
+                            m.d.sync += [running.eq(0), low.eq(base + cfg.height)]
+
+        # ---- B: registers loaded on the issue edge (when en) --------------------------------
+        def stage(name, shape, value):
+            r = Signal(shape, name=name)
+            with m.If(en):
+                m.d.sync += r.eq(value)
+            return r
+
+        meta_layout = data.StructLayout({
+            "channel": range(p.max_cin), "group": range(p.groups),
+            "weight_addr": range(p.groups * mc),
+            "first": 1, "last": 1, "end": 1, "lanes": range(p.lanes + 1),
+            "shift": p.shift_width, "zero_gating": 1,
+            "mode": PadMode, "pad_value": signed(p.act_width),
+        })
+        meta_a = Signal(meta_layout)
+        m.d.comb += [
+            meta_a.channel.eq(c), meta_a.group.eq(g), meta_a.weight_addr.eq(gbase + c),
+            meta_a.first.eq(c == 0), meta_a.last.eq(last_c),
+            meta_a.end.eq(last_c & last_g & last_x & last_y),
+            meta_a.lanes.eq(Mux(last_g, remaining, p.lanes)),
+            meta_a.shift.eq(cfg.shift), meta_a.zero_gating.eq(cfg.zero_gating),
+            meta_a.mode.eq(cfg.mode), meta_a.pad_value.eq(cfg.pad_value),
+        ]
+        vb = stage("vb", 1, issue)
+        meta_b = stage("meta_b", meta_layout, meta_a)
+        low_b = stage("low_b", p.vrow_width, low)
+        base_slot_b = stage("base_slot_b", range(slots), base_slot)
+        tb = [stage(f"tb{ky}", signed(_COORD), t[ky]) for ky in range(k)]
+        tb_res = [stage(f"tb_res{ky}", range(slots), t_res[ky]) for ky in range(k)]
+        tb_below = [stage(f"tb_below{ky}", 1, t_below[ky]) for ky in range(k)]
+        tb_above = [stage(f"tb_above{ky}", 1, t_above[ky]) for ky in range(k)]
+        tb_d = [stage(f"tb_d{ky}", signed(_COORD), t[ky] - h_last) for ky in range(k)]
+        ub_q = [stage(f"ub_q{kx}", signed(_COORD), u_q[kx]) for kx in range(k)]
+        ub_r = [stage(f"ub_r{kx}", range(k), u_r[kx]) for kx in range(k)]
+        ub_qm = [stage(f"ub_qm{kx}", u_qm[kx].shape(), u_qm[kx]) for kx in range(k)]
+        ub = [stage(f"ub{kx}", signed(_COORD), u[kx]) for kx in range(k)]
+        ub_left = [stage(f"ub_left{kx}", 1, u_left[kx]) for kx in range(k)]
+        ub_right = [stage(f"ub_right{kx}", 1, u_right[kx]) for kx in range(k)]
+        ub_e = [stage(f"ub_e{kx}", signed(_COORD), u[kx] - w_last) for kx in range(k)]
+        rows_b = [stage(f"mask_row{ky}", grid_w, mask_rows[brow[ky]]) for ky in range(k)]
+        bcol_b = [stage(f"bcol_b{kx}", range(grid_w), bcol[kx]) for kx in range(k)]
+
+        # ---- C: source rows (slot residue) and columns (bank, q * max_cin) -------------------
+        reflect = meta_b.mode == PadMode.REFLECT
+        vc = stage("vc", 1, vb)
+        meta_c = stage("meta_c", meta_layout, meta_b)
+        low_c = stage("low_c", p.vrow_width, low_b)
+        row_bank_c, row_half_c, pad_row_c = [], [], []
+        for ky in range(k):
+            res = tb_res[ky]
+            # below: reflect reads row -t (residue res - 2t), replicate row 0 (the base slot)
+            up = res - 2 * tb[ky]                       # in res + 2 .. res + 2K - 2
+            below = Mux(reflect, Mux(up >= slots, up - slots, up), base_slot_b)
+            # above, d = t - (H - 1) > 0: reflect reads row t - 2d, replicate row t - d
+            down = Mux(reflect, res - 2 * tb_d[ky], res - tb_d[ky])
+            above = Mux(down < 0, down + slots, down)
+            src = Mux(tb_below[ky], below, Mux(tb_above[ky], above, res))[:row_bits]
+            row_bank_c.append(stage(f"row_bank{ky}", values(k), Mux(src >= k, src - k, src)))
+            row_half_c.append(stage(f"row_half{ky}", 1, src >= k))
+            pad_row_c.append(tb_below[ky] | tb_above[ky])
+        pad_rows_c = stage("pad_rows", k, Cat(pad_row_c))
+        col_bank_c, col_qm_c, pad_col_c = [], [], []
+        for kx in range(k):
+            r, qm = ub_r[kx], ub_qm[kx]
+            # left: reflect reads column -u (< K: q = 0), replicate column 0
+            left_r = Mux(reflect, -ub[kx], 0)
+            # right, e = u - (W - 1) > 0: reflect reads u - 2e, replicate u - e
+            back = Mux(reflect, r - 2 * ub_e[kx], r - ub_e[kx])    # > -2K
+            right_r = Mux(back < -k, back + 2 * k, Mux(back < 0, back + k, back))
+            right_qm = Mux(back < -k, qm - 2 * mc, Mux(back < 0, qm - mc, qm))
+            bank = Mux(ub_left[kx], left_r, Mux(ub_right[kx], right_r, r))
+            qm_src = Mux(ub_left[kx], 0, Mux(ub_right[kx], right_qm, qm))
+            col_bank_c.append(stage(f"col_bank{kx}", values(k), bank[:col_bits]))
+            col_qm_c.append(stage(f"col_qm{kx}", range(p.bank_depth), qm_src))
+            pad_col_c.append(ub_left[kx] | ub_right[kx])
+        pad_cols_c = stage("pad_cols", k, Cat(pad_col_c))
+        keep_c = stage("keep_c", p.taps, Cat(rows_b[ky].bit_select(bcol_b[kx], 1)
+                                             for ky in range(k) for kx in range(k)))
+
+        # ---- D: read addresses per column bank, halves per row bank -------------------------
+        vd = stage("vd", 1, vc)
+        meta_d = stage("meta_d", meta_layout, meta_c)
+        low_d = stage("low_d", p.vrow_width, low_c)
+        m.d.comb += low_water.eq(low_d)
+        addr_d = []
+        for b in range(k):
+            addr = Signal(self._low_bits, name=f"bank_addr{b}")
+            for kx in range(k):
+                with m.If(col_bank_c[kx] == b):
+                    m.d.comb += addr.eq(col_qm_c[kx] + meta_c.channel)
+            addr_d.append(stage(f"addr_d{b}", self._low_bits, addr))
+        half_d = []
+        for r in range(k):
+            half = Signal(name=f"half_r{r}")
+            for ky in range(k):
+                with m.If(row_bank_c[ky] == r):
+                    m.d.comb += half.eq(row_half_c[ky])
+            half_d.append(stage(f"half_d{r}", 1, half))
+        row_bank_d = [stage(f"row_bank_d{ky}", values(k), row_bank_c[ky]) for ky in range(k)]
+        col_bank_d = [stage(f"col_bank_d{kx}", values(k), col_bank_c[kx]) for kx in range(k)]
+        pad_d = stage("pad_d", p.taps, Cat(pad_rows_c[ky] | pad_cols_c[kx]
+                                           for ky in range(k) for kx in range(k)))
+        keep_d = stage("keep_d", p.taps, keep_c)
+
+        # ---- memory read (data in E) --------------------------------------------------------
+        read_data = []
+        for r in range(k):
+            row = []
+            for b in range(k):
+                port = banks[r][b].read_port()
+                m.d.comb += [port.addr.eq(Cat(addr_d[b], half_d[r])), port.en.eq(en)]
+                row.append(port.data)
+            read_data.append(row)
+        ve = stage("ve", 1, vd)
+        meta_e = stage("meta_e", meta_layout, meta_d)
+        row_bank_e = [stage(f"row_bank_e{ky}", values(k), row_bank_d[ky]) for ky in range(k)]
+        col_bank_e = [stage(f"col_bank_e{kx}", values(k), col_bank_d[kx]) for kx in range(k)]
+        pad_e = stage("pad_e", p.taps, pad_d)
+        keep_e = stage("keep_e", p.taps, keep_d)
+
+        # ---- E -> F: register the words, then assemble the taps ------------------------------
+        vf = stage("vf", 1, ve)
+        meta_f = stage("meta_f", meta_layout, meta_e)
+        words_f = [[stage(f"word_r{r}_b{b}", signed(p.act_width), read_data[r][b])
+                    for b in range(k)] for r in range(k)]
+        row_bank_f = [stage(f"row_bank_f{ky}", values(k), row_bank_e[ky]) for ky in range(k)]
+        col_bank_f = [stage(f"col_bank_f{kx}", values(k), col_bank_e[kx]) for kx in range(k)]
+        pad_f = stage("pad_f", p.taps, pad_e)
+        keep_f = stage("keep_f", p.taps, keep_e)
+
+        words = Array(Array(row) for row in words_f)
+        constant_mode = (meta_f.mode == PadMode.ZERO) | (meta_f.mode == PadMode.CONSTANT)
+        const_value = Mux(meta_f.mode == PadMode.CONSTANT, meta_f.pad_value, 0)
+        window = out.i.payload
         for ky in range(k):
             for kx in range(k):
-                t = ky * k + kx
-                word = slot_array[b_slot[ky]][b_bank[kx]]
-                m.d.comb += self.o.payload.taps[t].eq(Mux(b_const_taps[t], b_const, word))
+                tap = ky * k + kx
+                m.d.comb += window.taps[tap].eq(
+                    Mux(constant_mode & pad_f[tap], const_value,
+                        words[row_bank_f[ky]][col_bank_f[kx]]))
         m.d.comb += [
-            self.o.payload.pad.eq(out.pad),
-            self.o.payload.keep.eq(out.keep),
-            self.o.payload.channel.eq(out.channel),
-            self.o.payload.group.eq(out.group),
-            self.o.payload.first.eq(out.first),
-            self.o.payload.last.eq(out.last),
-            self.o.payload.end.eq(out.end),
-            self.o.payload.lanes.eq(out.lanes),
-            self.o.payload.shift.eq(out.shift),
-            self.o.payload.zero_gating.eq(out.zero_gating),
-            self.o.valid.eq(valid_b),
+            window.pad.eq(pad_f), window.keep.eq(keep_f),
+            window.channel.eq(meta_f.channel), window.group.eq(meta_f.group),
+            window.weight_addr.eq(meta_f.weight_addr),
+            window.first.eq(meta_f.first), window.last.eq(meta_f.last),
+            window.end.eq(meta_f.end), window.lanes.eq(meta_f.lanes),
+            window.shift.eq(meta_f.shift), window.zero_gating.eq(meta_f.zero_gating),
+            out.i.valid.eq(vf),
         ]
-
-        # --- sequencer -------------------------------------------------------------------------
-        top_row = Signal(signed(15))   # first source row of this output row's window
-        cap = Signal(signed(15))       # no later window reads below height - K
-        need_lo = Signal(signed(15))
-        m.d.comb += [
-            top_row.eq(row0 - cfg.pad_top),
-            cap.eq(height - k),
-            need_lo.eq(Mux(top_row > cap, cap, top_row)),
-        ]
-        lowest = Mux(need_lo < 0, 0, need_lo)
-
-        with m.FSM(name="reader"):
-            with m.State("IDLE"):
-                m.d.comb += [low_water.eq(end_vrow), reader_idle.eq(1)]
-                with m.If(frames.r_rdy):
-                    d = popped
-                    m.d.comb += [frames.r_en.eq(1), self.mask_swap.eq(d.swap)]
-                    hp_new = d.cfg.height + d.cfg.pad_top + d.cfg.pad_bottom - k
-                    wp_new = d.cfg.width + d.cfg.pad_left + d.cfg.pad_right - k
-                    m.d.sync += [
-                        cfg.eq(d.cfg), base.eq(d.base), base_slot.eq(d.base_slot),
-                        oy.eq(0), ox.eq(0), row0.eq(0), col0.eq(0), g.eq(0), c.eq(0),
-                        remaining.eq(d.cfg.cout),
-                        hout.eq(Mux(d.cfg.stride == 2, hp_new >> 1, hp_new) + 1),
-                        wout.eq(Mux(d.cfg.stride == 2, wp_new >> 1, wp_new) + 1),
-                    ]
-                    m.next = "RUN"
-            with m.State("RUN"):
-                m.d.comb += [low_water.eq(base + lowest), self.busy.eq(1),
-                             issue.eq(rows_ready & advance)]
-                with m.If(issue):
-                    with m.If(~last_c):
-                        m.d.sync += c.eq(c + 1)
-                    with m.Else():
-                        m.d.sync += c.eq(0)
-                        with m.If(~last_g):
-                            m.d.sync += [g.eq(g + 1), remaining.eq(remaining - p.lanes)]
-                        with m.Else():
-                            m.d.sync += [g.eq(0), remaining.eq(cfg.cout)]
-                            with m.If(~last_x):
-                                m.d.sync += [ox.eq(ox + 1), col0.eq(col0 + cfg.stride)]
-                            with m.Else():
-                                m.d.sync += [ox.eq(0), col0.eq(0)]
-                                with m.If(~last_y):
-                                    m.d.sync += [oy.eq(oy + 1), row0.eq(row0 + cfg.stride)]
-                                with m.Else():
-                                    m.d.sync += end_vrow.eq(base + height)
-                                    m.next = "IDLE"
-        return m
+        m.d.comb += self._reader_busy.eq(running | vb | vc | vd | ve | vf | out.o.valid)

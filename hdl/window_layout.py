@@ -19,6 +19,7 @@ def window_layout(params):
         "keep": params.taps,       # bit t: the mask bit of tap t's block
         "channel": range(params.max_cin),
         "group": range(params.groups),
+        "weight_addr": range(params.groups * params.max_cin),  # group * max_cin + channel
         "first": 1,                # first input channel of this output
         "last": 1,                 # last input channel of this output
         "end": 1,                  # last beat of the frame

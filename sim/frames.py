@@ -114,6 +114,7 @@ def expected_windows(params, cfg, x, full_mask):
                     end = oy == ho - 1 and ox == wo - 1 and g == groups - 1 and c == cfg.cin - 1
                     beats.append((tuple(int(v) for v in taps[c, oy, ox]),
                                   _bits(pad[oy, ox]), _bits(keep[oy, ox]), c, g,
+                                  g * params.max_cin + c,
                                   int(c == 0), int(c == cfg.cin - 1), int(end), lanes,
                                   cfg.shift, int(cfg.zero_gating)))
     return beats
@@ -126,7 +127,8 @@ def _bits(flags):
 def window_tuple(payload, taps):
     """A sampled window payload -> the tuple :func:`expected_windows` produces."""
     return (tuple(payload.taps[t] for t in range(taps)), payload.pad, payload.keep,
-            payload.channel, payload.group, payload.first, payload.last, payload.end,
+            payload.channel, payload.group, payload.weight_addr, payload.first, payload.last,
+            payload.end,
             payload.lanes, payload.shift, payload.zero_gating)
 
 

