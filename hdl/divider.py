@@ -4,11 +4,15 @@ Precondition: ``dividend < divisor << quotient_width`` (the quotient fits its wi
 padmask guarantees it (a mean never exceeds its largest term, a score never exceeds 1.0).
 Division by zero returns a quotient of 0 (callers treat that case before dividing).
 
+The partial remainder, not the divisor, shifts: each cycle brings the next dividend bit in and
+compares with the divisor, so the per-cycle logic is one subtraction as wide as the divisor plus
+one bit, whatever the dividend's width.
+
 Handshake: pulse ``start`` with the operands; ``done`` rises ``quotient_width + 1`` cycles later
 and stays high with ``quotient`` until the next ``start``. ``start`` while busy restarts.
 """
 
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -43,23 +47,30 @@ class Divider(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         n, d, q = self._widths
-        remainder = Signal(max(n, d + q))
+        n = max(n, q)
+        high = n - q                       # dividend bits above the quotient's: < divisor
+        remainder = Signal(d + 1)          # partial remainder (< 2 * divisor before a step)
+        low_bits = Signal(q)               # dividend bits still to bring in, most significant up
         divisor = Signal(d)
         quotient = Signal(q)
-        index = Signal(range(q))   # quotient bit being decided
-        busy = Signal()
+        count = Signal(range(q + 1))       # quotient bits still to decide
         finished = Signal()
 
         m.d.comb += [self.quotient.eq(quotient), self.done.eq(finished)]
         with m.If(self.start):
-            m.d.sync += [remainder.eq(self.dividend), divisor.eq(self.divisor), quotient.eq(0),
-                         index.eq(q - 1), busy.eq(1), finished.eq(0)]
-        with m.Elif(busy):
-            trial = divisor << index
-            with m.If((divisor != 0) & (remainder >= trial)):
-                m.d.sync += [remainder.eq(remainder - trial), quotient.bit_select(index, 1).eq(1)]
-            with m.If(index == 0):
-                m.d.sync += [busy.eq(0), finished.eq(1)]
-            with m.Else():
-                m.d.sync += index.eq(index - 1)
+            top = self.dividend.as_unsigned()[q:n] if high else 0
+            m.d.sync += [remainder.eq(top), low_bits.eq(self.dividend[:q]),
+                         divisor.eq(self.divisor), quotient.eq(0), count.eq(q),
+                         finished.eq(0)]
+        with m.Elif(count != 0):
+            trial = Cat(low_bits[-1], remainder)          # remainder * 2 + next bit
+            take = (divisor != 0) & (trial >= divisor)
+            m.d.sync += [
+                remainder.eq(Mux(take, trial - divisor, trial)),
+                low_bits.eq(low_bits << 1),
+                quotient.eq(Cat(take, quotient)),
+                count.eq(count - 1),
+            ]
+            with m.If(count == 1):
+                m.d.sync += finished.eq(1)
         return m

@@ -35,6 +35,8 @@ from .threshold_update import ThresholdUpdater
 __all__ = ["MaskLearning", "learning_error_layout", "INITIAL_THRESHOLD", "update_latency"]
 
 INITIAL_THRESHOLD = fixed.ONE // 2
+#: cycles gradients wait after the geometry changes (its registered copies settle)
+_SETTLE = 3
 
 
 def update_latency(params, padding_blocks):
@@ -97,27 +99,36 @@ class MaskLearning(wiring.Component):
         m.d.comb += [busy.eq(gen.busy | updating | upd.busy | (active & dropping)),
                      self.busy.eq(busy)]
 
+        # The geometry is registered; the units use the copy, which holds still during an
+        # update. After it changes (an apply), gradients wait a few cycles while the mask
+        # generator's own registers of it settle.
+        geometry = Signal.like(self.geometry)
+        settle = Signal(range(_SETTLE + 1), init=_SETTLE)
+        with m.If(~busy):
+            m.d.sync += geometry.eq(self.geometry)
+            with m.If(geometry.as_value() != self.geometry.as_value()):
+                m.d.sync += settle.eq(_SETTLE)
+            with m.Elif(settle != 0):
+                m.d.sync += settle.eq(settle - 1)
+
         grad = self.i_grad
-        invalid = self.geometry.errors.frame_size | self.geometry.errors.pad
+        invalid = geometry.errors.frame_size | geometry.errors.pad
         drop = Signal()
         m.d.comb += drop.eq(Mux(active, dropping, invalid))
-        with m.If(drop):
-            m.d.comb += grad.ready.eq(1)
-        with m.Else():
-            m.d.comb += [gen.i.payload.eq(grad.payload), gen.i.valid.eq(grad.valid),
-                         grad.ready.eq(gen.i.ready)]
+        with m.If(active | (settle == 0)):
+            with m.If(drop):
+                m.d.comb += grad.ready.eq(1)
+            with m.Else():
+                m.d.comb += [gen.i.payload.eq(grad.payload), gen.i.valid.eq(grad.valid),
+                             grad.ready.eq(gen.i.ready)]
         with m.If(grad.valid & grad.ready):
             m.d.sync += active.eq(~grad.payload.last)
             with m.If(~active):
                 m.d.sync += dropping.eq(invalid)
                 m.d.comb += self.error.config.eq(invalid)
 
-        # the geometry holds still during an update, whatever the host writes meanwhile
-        geometry = Signal.like(self.geometry)
-        with m.If(~busy):
-            m.d.sync += geometry.eq(self.geometry)
         m.d.comb += [
-            gen.geometry.eq(Mux(busy, geometry, self.geometry)),
+            gen.geometry.eq(geometry),
             gen.threshold.eq(threshold),
             gen.bank_busy.eq(self.bank_busy),
             self.mask_addr.eq(gen.mask_addr), self.mask_data.eq(gen.mask_data),

@@ -89,8 +89,11 @@ class MacArray(wiring.Component):
             "write": In(ParamWriteSignature(p)),
             "busy": Out(1),   # a beat is in the pipeline or waiting on the output
         })
-        # Operand registers, observable by testbenches (toggle counts of skipped taps).
-        self.a_operand = Signal(data.ArrayLayout(signed(p.act_width), p.taps))
+        # Operand registers, observable by testbenches (toggle counts of skipped taps). The
+        # activation operand is registered once per lane, so every multiplier has its own input
+        # registers (one load each, next to its DSP block).
+        self.a_operand = Signal(data.ArrayLayout(data.ArrayLayout(signed(p.act_width), p.taps),
+                                                 p.lanes))
         self.w_operand = Signal(data.ArrayLayout(data.ArrayLayout(signed(p.weight_width), p.taps),
                                                  p.lanes))
         self.operand_load = Signal(p.taps)  # operand registers of tap t load on this edge
@@ -159,9 +162,9 @@ class MacArray(wiring.Component):
         meta2 = stage("meta2", meta, meta1)
         for t in range(taps):
             with m.If(load[t]):
-                m.d.sync += self.a_operand[t].eq(taps1[t])
                 for lane in range(lanes):
-                    m.d.sync += self.w_operand[lane][t].eq(w_read.data[lane * taps + t])
+                    m.d.sync += [self.a_operand[lane][t].eq(taps1[t]),
+                                 self.w_operand[lane][t].eq(w_read.data[lane * taps + t])]
 
         # S3: products (a held operand pair gives a held product: skipped taps do not toggle).
         product_shape = signed(p.act_width + p.weight_width)
@@ -169,7 +172,7 @@ class MacArray(wiring.Component):
         skip3 = stage("skip3", taps, skip2)
         meta3 = stage("meta3", meta, meta2)
         products = [[stage(f"product_l{lane}_t{t}", product_shape,
-                           self.a_operand[t] * self.w_operand[lane][t])
+                           self.a_operand[lane][t] * self.w_operand[lane][t])
                      for t in range(taps)] for lane in range(lanes)]
 
         # S4..: adder tree, two levels per stage; skipped taps enter as 0.

@@ -7,8 +7,10 @@ never sent: their gradients do not enter any relevance.
 
 Accumulation (one value per cycle, always ready while accumulating): per block of the padded
 frame, ``sum |g|`` saturating at :data:`golden.fixed.RELEVANCE_SUM` and the number of values, in a
-memory with a one-stage read-modify-write pipeline (its read port is transparent to its write
-port, so consecutive values of one block add up correctly). The end-of-update pass reads every
+memory, through a pipeline designed for the clock: the value's position (a walker over the
+padding positions, no division), its block (a constant product as shifts and adds), the memory
+read, the word registered, the add; the two writes made since a value's read are forwarded to
+it, so consecutive values of one block add up correctly. The end-of-update pass reads every
 padding block once and clears it; after reset the unit first clears the whole memory (one block
 per cycle), so a reset in the middle of an accumulation leaves nothing behind.
 
@@ -26,7 +28,7 @@ grid, in mask-bit order):
 
 Every score also leaves on ``o_scores`` (block index, relevance, score, bit); the pass waits if
 that stream is not ready. End-of-update latency, from the ``last`` value to ``done``, when
-``bank_busy`` is low: ``2 + 2 * blocks + 36 * padding_blocks`` cycles (``blocks`` of the largest
+``bank_busy`` is low: ``6 + 2 * blocks + 36 * padding_blocks`` cycles (``blocks`` of the largest
 grid), see :func:`end_latency`. Then ``totals`` hold the threshold unit's operands until the next update.
 
 Matches :func:`golden.mask_update_fixed` bit for bit (mask and scores; the threshold is the
@@ -45,6 +47,7 @@ from ..golden import fixed
 from .divider import Divider, divider_latency
 from .mask_regfile import WORD
 from .regmap import config_layout
+from .arith import times_const
 
 __all__ = ["MaskGenerator", "gradient_layout", "score_layout", "totals_layout", "end_latency",
            "COUNT_WIDTH", "DIVIDER_LATENCY"]
@@ -78,9 +81,10 @@ def totals_layout(params):
 
 def end_latency(params, padding_blocks):
     """Clock edges from the one taking the ``last`` gradient value to the first cycle with
-    ``done`` high (``o_scores`` always ready, ``bank_busy`` low): one cycle per block index and
-    pass, plus a division and a memory read per padding block and pass."""
-    return 2 + 2 * params.mask_bits + (DIVIDER_LATENCY + 1) * 2 * padding_blocks
+    ``done`` high (``o_scores`` always ready, ``bank_busy`` low): the accumulate pipeline
+    draining (4), one cycle per block index and pass, plus a division and a memory read per
+    padding block and pass."""
+    return 6 + 2 * params.mask_bits + (DIVIDER_LATENCY + 1) * 2 * padding_blocks
 
 
 class MaskGenerator(wiring.Component):
@@ -124,9 +128,26 @@ class MaskGenerator(wiring.Component):
 
         height, width = geo.height, geo.width
         top, left = geo.pad_top, geo.pad_left
-        hp = height + geo.pad_top + geo.pad_bottom
-        wp = width + geo.pad_left + geo.pad_right
-        sides = (geo.pad_left != 0) | (geo.pad_right != 0)
+        # per-update constants of the geometry (it holds still during an update)
+        th = Signal(range(p.max_padded_height + 1))     # top + height
+        lw = Signal(range(p.max_padded_width + 1))      # left + width
+        hp = Signal(range(p.max_padded_height + 1))
+        wp = Signal(range(p.max_padded_width + 1))
+        sides = Signal()
+        start_y = Signal(range(p.max_padded_height + 1))   # a plane's first padding position
+        start_x = Signal(range(p.max_padded_width + 1))
+        start_in_rows = Signal()
+        m.d.sync += [
+            th.eq(top + height), lw.eq(left + width),
+            hp.eq(height + geo.pad_top + geo.pad_bottom),
+            wp.eq(width + geo.pad_left + geo.pad_right),
+            sides.eq((geo.pad_left != 0) | (geo.pad_right != 0)),
+        ]
+        no_top = (top == 0) & ~((geo.pad_left != 0) | (geo.pad_right != 0))
+        first_row = Mux(no_top, top + height, 0)
+        first_in_rows = (first_row >= top) & (first_row < top + height)
+        m.d.sync += [start_y.eq(first_row), start_in_rows.eq(first_in_rows),
+                     start_x.eq(Mux(first_in_rows & (left == 0), left + width, 0))]
 
         acc_layout = data.StructLayout({"sum": sum_shape.width, "count": COUNT_WIDTH})
         m.submodules.sums = sums = Memory(shape=acc_layout, depth=blocks, init=[])
@@ -135,79 +156,113 @@ class MaskGenerator(wiring.Component):
                                                  max(COUNT_WIDTH, SCORE_WIDTH), SCORE_WIDTH)
 
         acc_write = sums.write_port()
-        acc_read = sums.read_port(transparent_for=(acc_write,))
+        acc_read = sums.read_port()
         rel_write = relevance.write_port()
         rel_read = relevance.read_port()
 
         # --- walker over the padding positions of a plane ------------------------------------
-        # (y, x) is the next position; ``fresh`` means "at the start of a plane", whose first
-        # padding position depends on the geometry (and is recomputed, so reset needs no care)
+        # (y, x) is the position of the next value; ``in_rows``: y is an interior row. Between
+        # updates the walker sits at a plane's first padding position.
         y = Signal(range(p.max_padded_height + 1))
         x = Signal(range(p.max_padded_width + 1))
-        fresh = Signal(init=1)
-
-        def interior(row):
-            return (row >= top) & (row < top + height)
-
-        def first_x(row):
-            return Mux(interior(row) & (left == 0), left + width, 0)
-
-        start_row = Mux((top == 0) & ~sides, top + height, 0)
-        ey = Signal.like(y)
-        ex = Signal.like(x)
-        m.d.comb += [ey.eq(Mux(fresh, start_row, y)), ex.eq(Mux(fresh, first_x(start_row), x))]
-
+        in_rows = Signal()
+        nx = x + 1
+        ny = y + 1
+        ny_in_rows = (ny >= top) & (ny < th)
+        jump_row = ~sides & ny_in_rows            # no side padding: skip the interior rows
+        ny_final = Mux(jump_row, th, ny)
+        ny_final_in_rows = ny_in_rows & ~jump_row
         next_x = Signal.like(x)
         next_y = Signal.like(y)
+        next_in_rows = Signal()
         plane_end = Signal()
-        nx = Mux(interior(ey) & (ex + 1 == left), left + width, ex + 1)
-        ny_plain = ey + 1
-        ny = Mux(~sides & interior(ny_plain), top + height, ny_plain)
-        with m.If(nx < wp):
-            m.d.comb += [next_x.eq(nx), next_y.eq(ey)]
-        with m.Elif(ny < hp):
-            m.d.comb += [next_x.eq(first_x(ny)), next_y.eq(ny)]
+        with m.If(in_rows & (nx == left)):        # skip the interior columns
+            m.d.comb += [next_x.eq(lw), next_y.eq(y), next_in_rows.eq(in_rows)]
+            with m.If(lw >= wp):                  # no right padding: that was the row's end
+                m.d.comb += [next_x.eq(Mux(ny_final_in_rows & (left == 0), lw, 0)),
+                             next_y.eq(ny_final), next_in_rows.eq(ny_final_in_rows),
+                             plane_end.eq(ny_final >= hp)]
+        with m.Elif(nx < wp):
+            m.d.comb += [next_x.eq(nx), next_y.eq(y), next_in_rows.eq(in_rows)]
         with m.Else():
-            m.d.comb += plane_end.eq(1)
+            m.d.comb += [next_x.eq(Mux(ny_final_in_rows & (left == 0), lw, 0)),
+                         next_y.eq(ny_final), next_in_rows.eq(ny_final_in_rows),
+                         plane_end.eq(ny_final >= hp)]
 
-        block_of = Signal(range(blocks))
-        m.d.comb += block_of.eq((ey >> log_block) * grid_w + (ex >> log_block))
-
-        # --- accumulate pipeline ---------------------------------------------------------------
-        v1 = Signal()
-        b1 = Signal(range(blocks))
-        mag1 = Signal(fixed.GRADIENT.width + 1)
+        # --- accumulate pipeline: position -> block -> read -> add, with forwarding -----------
         g = self.i.payload.data
         fire = self.i.valid & self.i.ready
-        m.d.comb += [acc_read.addr.eq(block_of), acc_read.en.eq(1)]
+        started = Signal()  # an update's first value has arrived
+        with m.If(fire):
+            with m.If(plane_end):
+                m.d.sync += [x.eq(start_x), y.eq(start_y), in_rows.eq(start_in_rows)]
+            with m.Else():
+                m.d.sync += [x.eq(next_x), y.eq(next_y), in_rows.eq(next_in_rows)]
+        with m.Elif(~started):
+            m.d.sync += [x.eq(start_x), y.eq(start_y), in_rows.eq(start_in_rows)]
+        # S1: the value's position and magnitude
+        v1 = Signal()
+        y1 = Signal.like(y)
+        x1 = Signal.like(x)
+        mag1 = Signal(fixed.GRADIENT.width + 1)
         m.d.sync += v1.eq(fire)
         with m.If(fire):
-            m.d.sync += [b1.eq(block_of), mag1.eq(Mux(g < 0, -g, g)),
-                         x.eq(next_x), y.eq(next_y), fresh.eq(plane_end)]
-        old = acc_read.data
+            m.d.sync += [y1.eq(y), x1.eq(x), mag1.eq(Mux(g < 0, -g, g))]
+        # S2: its block (a constant product as shifts and adds); the sums are read here
+        v2 = Signal()
+        b2 = Signal(range(blocks))
+        mag2 = Signal.like(mag1)
+        m.d.sync += [v2.eq(v1), b2.eq(times_const(y1 >> log_block, grid_w) + (x1 >> log_block)),
+                     mag2.eq(mag1)]
+        # S3: the memory's word arrives (read on the edge that ended S2)
+        v3 = Signal()
+        b3 = Signal.like(b2)
+        mag3 = Signal.like(mag1)
+        m.d.sync += [v3.eq(v2), b3.eq(b2), mag3.eq(mag2)]
+        # S4: the word registered; add and write. The two writes since the read are forwarded.
+        v4 = Signal()
+        b4 = Signal.like(b2)
+        mag4 = Signal.like(mag1)
+        old4 = Signal(acc_layout)
+        m.d.sync += [v4.eq(v3), b4.eq(b3), mag4.eq(mag3), old4.eq(acc_read.data)]
+        written = [Signal(acc_layout, name=f"written{i}") for i in range(2)]   # last, before
+        written_block = [Signal.like(b2, name=f"written_block{i}") for i in range(2)]
+        written_valid = [Signal(name=f"written_valid{i}") for i in range(2)]
+        old = Mux(written_valid[0] & (written_block[0] == b4), written[0],
+                  Mux(written_valid[1] & (written_block[1] == b4), written[1], old4))
+        old = data.View(acc_layout, old)
         total = Signal(sum_shape.width + 1)
-        m.d.comb += total.eq(old.sum + mag1)
+        new = Signal(acc_layout)
         m.d.comb += [
-            acc_write.addr.eq(b1),
-            acc_write.en.eq(v1),
-            acc_write.data.sum.eq(Mux(total > sum_max, sum_max, total)),
-            acc_write.data.count.eq(old.count + 1),
+            total.eq(old.sum + mag4),
+            # the sum format's maximum is all ones: a carry out is the saturation
+            new.sum.eq(Mux(total[-1], sum_max, total[:sum_shape.width])),
+            new.count.eq(old.count + 1),
+            acc_read.addr.eq(b2), acc_read.en.eq(1),
+            acc_write.addr.eq(b4), acc_write.en.eq(v4), acc_write.data.eq(new),
         ]
+        m.d.sync += [written[0].eq(new), written_block[0].eq(b4), written_valid[0].eq(v4),
+                     written[1].eq(written[0]), written_block[1].eq(written_block[0]),
+                     written_valid[1].eq(written_valid[0])]
+        accumulating = v1 | v2 | v3 | v4
 
-        # --- block-grid pass -------------------------------------------------------------------
+        # --- block-grid pass ------------------------------------------------------------------
         index = Signal(range(blocks + 1))
         br = Signal(range(grid_h + 1))
         bc = Signal(range(grid_w + 1))
-        grid_rows = (hp + p.block - 1) >> log_block
-        grid_cols = (wp + p.block - 1) >> log_block
+        r0 = Signal(range((grid_h + 1) * p.block + 1))     # br * block, by increments
+        c0 = Signal(range((grid_w + 1) * p.block + 1))
+        grid_rows = Signal(range(grid_h + 1))
+        grid_cols = Signal(range(grid_w + 1))
+        m.d.sync += [grid_rows.eq((hp + p.block - 1) >> log_block),
+                     grid_cols.eq((wp + p.block - 1) >> log_block)]
         in_frame = (br < grid_rows) & (bc < grid_cols)
-        # a block holds padding unless its part of the frame lies inside the interior
-        r0, c0 = br << log_block, bc << log_block
-        r1 = Mux(r0 + p.block > hp, hp, r0 + p.block)
-        c1 = Mux(c0 + p.block > wp, wp, c0 + p.block)
-        inside = (r0 >= top) & (r1 <= top + height) & (c0 >= left) & (c1 <= left + width)
+        # a block holds padding unless its part of the frame lies inside the interior (its end
+        # is clipped to the padded frame, which reaches past the interior only with a pad)
+        inside_rows = (r0 >= top) & ((r0 + p.block <= th) | (geo.pad_bottom == 0))
+        inside_cols = (c0 >= left) & ((c0 + p.block <= lw) | (geo.pad_right == 0))
         pad_block = Signal()
-        m.d.comb += pad_block.eq(in_frame & ~inside)
+        m.d.comb += pad_block.eq(in_frame & ~(inside_rows & inside_cols))
         last_index = index == blocks - 1
 
         largest = Signal(SCORE_WIDTH)
@@ -222,10 +277,13 @@ class MaskGenerator(wiring.Component):
         def advance_grid():
             """Move to the next block index (row-major over the largest grid)."""
             with m.If(bc == grid_w - 1):
-                m.d.sync += [bc.eq(0), br.eq(br + 1)]
+                m.d.sync += [bc.eq(0), c0.eq(0), br.eq(br + 1), r0.eq(r0 + p.block)]
             with m.Else():
-                m.d.sync += bc.eq(bc + 1)
+                m.d.sync += [bc.eq(bc + 1), c0.eq(c0 + p.block)]
             m.d.sync += index.eq(index + 1)
+
+        def restart_grid():
+            m.d.sync += [index.eq(0), br.eq(0), bc.eq(0), r0.eq(0), c0.eq(0)]
 
         def emit_bit(bit):
             """Put this block's mask bit into the word; write full words and the last one."""
@@ -236,8 +294,6 @@ class MaskGenerator(wiring.Component):
                 m.d.comb += [self.mask_en.eq(1), self.mask_data.eq(new_word),
                              self.mask_addr.eq(index >> 5)]
 
-        started = Signal()  # an update's first value has arrived
-
         with m.FSM(name="mask_gen", init="CLEAR"):
             # after reset the sums may hold a half-finished update: zero them all first
             # (not "busy": no update is running; gradients simply wait)
@@ -245,7 +301,7 @@ class MaskGenerator(wiring.Component):
                 m.d.comb += [acc_write.addr.eq(index), acc_write.en.eq(1), acc_write.data.eq(0)]
                 m.d.sync += index.eq(index + 1)
                 with m.If(index == blocks - 1):
-                    m.d.sync += index.eq(0)
+                    restart_grid()
                     m.next = "ACCUMULATE"
             with m.State("ACCUMULATE"):
                 m.d.comb += [self.i.ready.eq(1), self.busy.eq(started | fire)]
@@ -254,19 +310,21 @@ class MaskGenerator(wiring.Component):
                     with m.If(self.i.payload.last):
                         m.d.comb += self.error.eq(~plane_end)
                         m.next = "FLUSH"
-            with m.State("FLUSH"):  # the last value's write lands on this edge
+            with m.State("FLUSH"):  # the last values' writes land
                 m.d.comb += self.busy.eq(1)
-                m.d.sync += [index.eq(0), br.eq(0), bc.eq(0), largest.eq(0), fresh.eq(1),
-                             started.eq(0)]
-                m.next = "MEAN_READ"
+                restart_grid()
+                m.d.sync += largest.eq(0)
+                with m.If(~accumulating):
+                    m.d.sync += started.eq(0)
+                    m.next = "MEAN_READ"
             # pass 1: relevance of every padding block, and the largest
             with m.State("MEAN_READ"):
                 m.d.comb += [self.busy.eq(1), acc_read.addr.eq(index)]
                 with m.If(index == blocks):
                     # pass 2 writes the shadow bank: wait while it holds a committed mask
                     with m.If(~self.bank_busy):
-                        m.d.sync += [index.eq(0), br.eq(0), bc.eq(0),
-                                     threshold.eq(self.threshold), word.eq(0), totals.eq(0)]
+                        restart_grid()
+                        m.d.sync += [threshold.eq(self.threshold), word.eq(0), totals.eq(0)]
                         m.next = "SCORE_READ"
                 with m.Elif(pad_block):
                     m.next = "MEAN_START"

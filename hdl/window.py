@@ -146,6 +146,7 @@ class WindowGenerator(wiring.Component):
 
         low_water = Signal(p.vrow_width)  # from the reader: lowest virtual row still to be read
         rows_done = Signal(p.vrow_width)  # from the writer: rows completely written
+        self._row_written = Signal()      # ... and a row completes on this edge
         claimed = Signal()                # a queued or running frame will swap the mask
         writer_idle = Signal()
         reader_idle = Signal()
@@ -211,7 +212,8 @@ class WindowGenerator(wiring.Component):
                     port.data.eq(w_data),
                     port.en.eq(w_valid & (w_row_bank == r) & (w_col_bank == b)),
                 ]
-        with m.If(w_valid & w_row_end):
+        m.d.comb += self._row_written.eq(w_valid & w_row_end)
+        with m.If(self._row_written):
             m.d.sync += rows_done.eq(rows_done + 1)
 
         def step():
@@ -334,6 +336,10 @@ class WindowGenerator(wiring.Component):
         t_below = [reg(f"t_below{ky}", 1) for ky in range(k)]
         t_above = [reg(f"t_above{ky}", 1) for ky in range(k)]
         need = reg("need", range(p.max_height + 1))    # rows this output row needs
+        need_next = reg("need_next", range(p.max_height + 1))   # ... and the next one
+        n_next = reg("n_next", signed(_COORD))          # t0 + s + K of the next row (unclamped)
+        rows_avail = reg("rows_avail", range(p.max_height + 2 * slots + 1))  # rows_done - base
+        ready = reg("ready", 1)                         # rows_avail >= need
         low = reg("low", p.vrow_width)                  # its low-water mark
         brow = [reg(f"brow{ky}", values(grid_h)) for ky in range(k)]      # block row of ky
         brow_f = [reg(f"brow_f{ky}", values(p.block)) for ky in range(k)]  # row within block
@@ -370,8 +376,14 @@ class WindowGenerator(wiring.Component):
                     "left": value < 0, "right": value > width_last}
 
         # ---- rows ready, issue --------------------------------------------------------------
-        rows_ready = Signal()
-        m.d.comb += rows_ready.eq((rows_done - base)[:p.vrow_width] >= need)
+        # ``ready`` is a register: the comparisons for this row and the next are made a cycle
+        # ahead, with the row count the next cycle will see, and ``issue`` only picks one.
+        inc = self._row_written
+        row_adv = Signal()   # this cycle's issue moves to the next output row
+        avail_next = rows_avail + inc
+        m.d.sync += [rows_avail.eq(avail_next),
+                     ready.eq(Mux(row_adv, avail_next >= need_next, avail_next >= need))]
+        rows_ready = ready
         last_c = c == cfg.cin - 1
         last_g = remaining <= p.lanes
         last_x = ox == wout - 1
@@ -391,14 +403,20 @@ class WindowGenerator(wiring.Component):
             top, left = d.cfg.pad_top, d.cfg.pad_left
             hp = d.cfg.height + d.cfg.pad_top + d.cfg.pad_bottom - p.kernel
             wp = d.cfg.width + d.cfg.pad_left + d.cfg.pad_right - p.kernel
+            first_need = Mux(d.cfg.height < k, d.cfg.height, k)
+            avail = (rows_done + inc - d.base)[:p.vrow_width]
+            n1 = k - top + d.cfg.stride     # t0 + s + K of row 1
             m.d.sync += [
+                rows_avail.eq(avail), ready.eq(avail >= first_need),
+                n_next.eq(n1),
+                need_next.eq(Mux(n1 >= d.cfg.height, d.cfg.height,
+                                 Mux(n1 > first_need, n1, first_need))),
                 running.eq(1), cfg.eq(d.cfg), base.eq(d.base), base_slot.eq(d.base_slot),
                 hout.eq(Mux(d.cfg.stride == 2, hp >> 1, hp) + 1),
                 wout.eq(Mux(d.cfg.stride == 2, wp >> 1, wp) + 1),
                 h_last.eq(d.cfg.height - 1), w_last.eq(d.cfg.width - 1),
                 cap.eq(d.cfg.height - k),
-                need_min.eq(Mux(d.cfg.height < k, d.cfg.height, k)),
-                need.eq(Mux(d.cfg.height < k, d.cfg.height, k)),
+                need_min.eq(first_need), need.eq(first_need),
                 low.eq(d.base),
                 c.eq(0), g.eq(0), gbase.eq(0), remaining.eq(d.cfg.cout), ox.eq(0), oy.eq(0),
             ]
@@ -459,9 +477,11 @@ class WindowGenerator(wiring.Component):
 
         def next_row():
             nt0 = t[0] + stride
+            nn = n_next + stride             # t0 + s + K of the row after the next
+            m.d.comb += row_adv.eq(1)
             m.d.sync += [
-                need.eq(Mux(nt0 + k > h_last, h_last + 1,
-                            Mux(nt0 + k > need_min, nt0 + k, need_min))),
+                need.eq(need_next), n_next.eq(nn),
+                need_next.eq(Mux(nn > h_last, h_last + 1, Mux(nn > need_min, nn, need_min))),
                 low.eq(base + Mux(nt0 < 0, 0, Mux(nt0 > cap, Mux(cap < 0, 0, cap), nt0))),
             ]
             for ky in range(k):

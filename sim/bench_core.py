@@ -43,7 +43,8 @@ def _simulate(params, cfg, xs, w, bias, full_mask, *, monitor_toggles=True):
     sim.add_clock(1e-8)
     mac = dut.mac
     taps, act, wgt, lanes = params.taps, params.act_width, params.weight_width, params.lanes
-    a_masks = [((1 << act) - 1) << (t * act) for t in range(taps)]
+    a_masks = [sum(((1 << act) - 1) << ((lane * taps + t) * act) for lane in range(lanes))
+               for t in range(taps)]
     w_masks = [sum(((1 << wgt) - 1) << ((lane * taps + t) * wgt) for lane in range(lanes))
                for t in range(taps)]
     state = {"edge": 0, "start": None, "outputs": [], "out_edges": [], "toggles": 0,

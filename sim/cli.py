@@ -183,13 +183,8 @@ def _demo(args):
 
 
 def _verilog(args):
-    from ..hdl.params import CoreParams
     from .core_demo import write_verilog
-
-    params = CoreParams(kernel=args.kernel, lanes=args.lanes, max_height=args.max_height,
-                        max_width=args.max_width, max_cin=args.max_cin, max_cout=args.max_cout,
-                        block=args.block)
-    print(write_verilog(args.output, params, name=args.name))
+    print(write_verilog(args.output, _core_params(args), name=args.name))
     return 0
 
 
@@ -202,6 +197,60 @@ def _regmap(args):
     else:
         print(text, end="")
     return 0
+
+
+def _core_params(args):
+    from ..hdl.params import CoreParams
+    return CoreParams(kernel=args.kernel, lanes=args.lanes, max_height=args.max_height,
+                      max_width=args.max_width, max_cin=args.max_cin, max_cout=args.max_cout,
+                      block=args.block)
+
+
+def _synth(args):
+    import json
+
+    from ..hdl.core import ConvCore
+    from .synth import run, write_report
+
+    params = _core_params(args)
+    quiet = args.json
+
+    def progress(text):
+        if not quiet:
+            print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+    report = run(ConvCore(params), target=args.target, device=args.device, seeds=args.seeds,
+                 freq=args.freq, workdir=args.out, progress=progress,
+                 place_design=not args.no_pnr)
+    report["config"] = {name: getattr(params, name) for name in
+                        ("kernel", "lanes", "max_height", "max_width", "max_cin", "max_cout",
+                         "block")}
+    path = write_report(report, Path(args.out) / f"report_{args.target}.json")
+    if args.json:
+        print(json.dumps(report))
+    else:
+        _print_synth(report, path)
+    return 0 if report.get("fits", True) else 1
+
+
+def _print_synth(r, path):
+    c = r["config"]
+    print(f"padmask core K={c['kernel']}, {c['lanes']} lanes, {c['max_height']}x{c['max_width']},"
+          f" {c['max_cin']}/{c['max_cout']} channels on {r['device']}"
+          f"{' (ports wrapped in shift registers: +%d FF)' % r['wrapper_ff'] if r['wrapped'] else ''}")
+    print(f"  LUT4 {r['lut']}, FF {r['ff']}, DSP {r['dsp']} of {r['dsp_available']}, "
+          f"block RAM {r['bram']}, LUT RAM {r['lutram']}, carry {r['carry']}, "
+          f"latches {r['latches']}; Yosys warnings from the design: {len(r['yosys_warnings'])}")
+    if "fmax_mhz" in r:
+        cp = r["critical_path"]
+        print(f"  fmax {r['fmax_mhz']} MHz (median of seeds {r['fmax_seeds']}); reference "
+              f"16x16 MAC {r['ref_fmax_mhz']} MHz ({r['ref_fmax_seeds']}); ratio "
+              f"{r['fmax_ratio']}")
+        print(f"  critical path: {cp['from_unit']} -> {cp['to_unit']}, {cp['delay_ns']} ns, "
+              f"{cp['logic_levels']} logic steps ({cp['from']} -> {cp['to']})")
+    elif r.get("fits") is False:
+        print(f"  does not fit: {r['error'].strip().splitlines()[-1]}")
+    print(f"  report: {path}")
 
 
 def _bench(args):
@@ -228,6 +277,13 @@ def _training_options(parser):
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def _core_options(parser):
+    """Elaboration parameters of the core (hdl.params.CoreParams)."""
+    for name, default in (("kernel", 3), ("lanes", 4), ("max-height", 64), ("max-width", 64),
+                          ("max-cin", 16), ("max-cout", 16), ("block", 4)):
+        parser.add_argument(f"--{name}", type=int, default=default, help=f"(default {default})")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="padmask", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -252,10 +308,22 @@ def build_parser():
     verilog = sub.add_parser("verilog", help="write the core's Verilog")
     verilog.add_argument("--output", default="build/padmask_core.v")
     verilog.add_argument("--name", default="padmask_core", help="top module name")
-    for name, default in (("kernel", 3), ("lanes", 4), ("max-height", 64), ("max-width", 64),
-                          ("max-cin", 16), ("max-cout", 16), ("block", 4)):
-        verilog.add_argument(f"--{name}", type=int, default=default, help=f"(default {default})")
+    _core_options(verilog)
     verilog.set_defaults(run=_verilog)
+
+    synth = sub.add_parser("synth", help="synthesis, placement and timing on ECP5 or iCE40 "
+                                         "(the fpga extra)")
+    synth.add_argument("--target", choices=("ecp5", "ice40"), default="ecp5")
+    synth.add_argument("--device", default=None,
+                       help="ecp5: 25k, 45k (default) or 85k; ice40: up5k (default)")
+    synth.add_argument("--seeds", type=int, default=3, help="placement seeds (default 3)")
+    synth.add_argument("--freq", type=float, default=None,
+                       help="target clock in MHz for placement (default 150 ECP5, 40 iCE40)")
+    synth.add_argument("--no-pnr", action="store_true", help="synthesis only")
+    synth.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    synth.add_argument("--out", default="build/synth", help="working directory and report")
+    _core_options(synth)
+    synth.set_defaults(run=_synth)
 
     regmap = sub.add_parser("regmap", help="the register map as Markdown (docs/registers.md)")
     regmap.add_argument("--output", default="", help="write to this file instead of stdout")

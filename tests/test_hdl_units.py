@@ -164,7 +164,8 @@ def test_skipped_taps_never_toggle_their_operands():
 
     async def monitor(ctx):
         while True:
-            before_a = [ctx.get(dut.a_operand[t]) for t in range(params.taps)]
+            before_a = [[ctx.get(dut.a_operand[lane][t]) for t in range(params.taps)]
+                        for lane in range(params.lanes)]
             before_w = [[ctx.get(dut.w_operand[lane][t]) for t in range(params.taps)]
                         for lane in range(params.lanes)]
             _, _, load = await ctx.tick().sample(dut.operand_load)
@@ -173,8 +174,8 @@ def test_skipped_taps_never_toggle_their_operands():
                     seen["loads"] += 1
                     continue
                 seen["holds"] += 1
-                assert ctx.get(dut.a_operand[t]) == before_a[t]
                 for lane in range(params.lanes):
+                    assert ctx.get(dut.a_operand[lane][t]) == before_a[lane][t]
                     assert ctx.get(dut.w_operand[lane][t]) == before_w[lane][t]
 
     sim.add_testbench(producer)
