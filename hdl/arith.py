@@ -5,9 +5,9 @@ constant included; padmask's DSP blocks are for the MAC array (and the one learn
 product). A product by a constant is written here as the shifts and adds of its set bits.
 """
 
-from amaranth.hdl import Const, Value
+from amaranth.hdl import Const, Mux, Value
 
-__all__ = ["times_const"]
+__all__ = ["times_const", "lut_multiply"]
 
 
 def times_const(value, constant):
@@ -20,3 +20,16 @@ def times_const(value, constant):
         if constant >> bit & 1:
             total = total + (value << bit)
     return total
+
+
+def lut_multiply(a, b):
+    """Signed ``a * b`` from partial products and adds (no ``*``, so no DSP block): for parts
+    whose DSP blocks run out. Two's complement: the top bit of ``b`` weighs ``-2**(n-1)``."""
+    a, b = Value.cast(a).as_signed(), Value.cast(b).as_signed()
+    n = len(b)
+    terms = [Mux(b[i], a << i, 0) for i in range(n - 1)]
+    terms.append(-Mux(b[n - 1], a << (n - 1), 0))
+    while len(terms) > 1:   # a balanced adder tree
+        terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i]
+                 for i in range(0, len(terms), 2)]
+    return terms[0]

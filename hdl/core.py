@@ -5,7 +5,8 @@ Ports
 -----
 i : In(stream {data: signed(act_width), last})     input frame, raster order, channels innermost
 i_param : In(stream {data: signed(16), last})      weights then biases (see ParamLoader)
-i_grad : In(stream {data: signed(16), last})       gradients of a mask update (see MaskLearning)
+i_grad : In(stream {data: signed(16), last})       gradients of a mask update (see MaskLearning;
+                                                   only with ``CoreParams.learning``)
 o : Out(stream {data: [signed(out_width)] * lanes, end})   one beat per output position and
                                                    group of ``lanes`` output channels
 bus : In(RegisterBus)                              configuration and status (hdl.regmap)
@@ -86,22 +87,24 @@ class ConvCore(wiring.Component):
         if not isinstance(params, CoreParams):
             raise TypeError(f"params must be a CoreParams, not {params!r}")
         self._params = params
-        super().__init__({
+        ports = {
             "i": In(stream.Signature(input_layout(params))),
             "i_param": In(stream.Signature(param_layout())),
             "o": Out(stream.Signature(output_layout(params))),
-            "i_grad": In(stream.Signature(gradient_layout())),
             "bus": In(RegisterBus()),
-        })
+        }
+        if params.learning:
+            ports["i_grad"] = In(stream.Signature(gradient_layout()))
+        super().__init__(ports)
         self.in_skid = SkidBuffer(input_layout(params))
         self.param_skid = SkidBuffer(param_layout())
-        self.grad_skid = SkidBuffer(gradient_layout())
+        self.grad_skid = SkidBuffer(gradient_layout()) if params.learning else None
         self.window = WindowGenerator(params)
         self.skip = SkipUnit(params)
         self.mac = MacArray(params)
         self.masks = BlockMaskRegisterFile(params.mask_bits)
         self.loader = ParamLoader(params)
-        self.learning = MaskLearning(params)
+        self.learning = MaskLearning(params) if params.learning else None
         self.registers = ControlRegisters(params, self.masks.words)
         taps, lanes = params.taps, params.lanes
         self.counters = PerfCounters({
@@ -125,12 +128,10 @@ class ConvCore(wiring.Component):
         m.submodules.mac = mac = self.mac
         m.submodules.masks = masks = self.masks
         m.submodules.loader = loader = self.loader
-        m.submodules.learning = learning = self.learning
         m.submodules.registers = regs = self.registers
         m.submodules.counters = counters = self.counters
         m.submodules.in_skid = in_skid = self.in_skid
         m.submodules.param_skid = param_skid = self.param_skid
-        m.submodules.grad_skid = grad_skid = self.grad_skid
 
         connect(m, flipped(self.bus), regs.bus)
         connect(m, flipped(self.i), in_skid.i)
@@ -141,8 +142,6 @@ class ConvCore(wiring.Component):
         connect(m, flipped(self.i_param), param_skid.i)
         connect(m, param_skid.o, loader.i)
         connect(m, loader.write, mac.write)
-        connect(m, flipped(self.i_grad), grad_skid.i)
-        connect(m, grad_skid.o, learning.i_grad)
 
         busy = Signal()  # a frame is in flight somewhere in the datapath (a first beat waiting
         # in the input buffer is not: its frame has not started)
@@ -152,13 +151,6 @@ class ConvCore(wiring.Component):
         m.d.comb += [
             window.config.eq(regs.config),
             loader.config.eq(regs.config),
-            learning.geometry.eq(regs.config),
-            learning.learning_rate.eq(regs.learning_rate),
-            learning.direction.eq(regs.direction),
-            learning.threshold_w_data.eq(regs.threshold_w_data),
-            learning.threshold_w_en.eq(regs.threshold_w_en),
-            regs.threshold.eq(learning.threshold),
-            regs.learning_busy.eq(learning.busy),
             # weights never change under a frame: loads wait for the datapath to drain, and
             # frames wait while a load waits or runs
             loader.hold.eq(busy),
@@ -170,29 +162,46 @@ class ConvCore(wiring.Component):
             window.mask.eq(masks.active),
             window.mask_pending.eq(masks.pending),
             masks.swap.eq(window.mask_swap),
-            learning.bank_busy.eq(masks.pending),
             regs.mask_pending.eq(masks.pending),
             masks.addr.eq(regs.mask.addr), masks.w_data.eq(regs.mask.w_data),
             masks.w_en.eq(regs.mask.w_en), masks.commit.eq(regs.mask.commit),
             masks.r_bank.eq(regs.mask.r_bank), regs.mask.r_data.eq(masks.r_data),
-            masks.e_addr.eq(learning.mask_addr), masks.e_data.eq(learning.mask_data),
-            masks.e_en.eq(learning.mask_en), masks.e_commit.eq(learning.commit),
-            learning.o_scores.ready.eq(1),  # scores are for observation; the core drops them
         ]
 
         # --- status and errors -------------------------------------------------------------------
         m.d.comb += [
             regs.status.mask_pending.eq(masks.pending),
             regs.status.param_loading.eq(loader.busy),
-            regs.status.learning.eq(learning.busy),
             regs.error_in.param.eq(loader.error),
-            regs.error_in.grad_length.eq(learning.error.grad_length),
-            regs.error_in.busy_write.eq(learning.error.busy_write),
-            regs.error_in.threshold.eq(learning.error.threshold_range),
-            regs.error_in.learn_config.eq(learning.error.config),
         ]
         for name, _ in window.error.shape():
             m.d.comb += regs.error_in[name].eq(window.error[name])
+
+        # --- mask learning: beside the datapath, writing the shadow bank ----------------------
+        if p.learning:
+            m.submodules.learning = learning = self.learning
+            m.submodules.grad_skid = grad_skid = self.grad_skid
+            connect(m, flipped(self.i_grad), grad_skid.i)
+            connect(m, grad_skid.o, learning.i_grad)
+            m.d.comb += [
+                learning.geometry.eq(regs.config),
+                learning.learning_rate.eq(regs.learning_rate),
+                learning.direction.eq(regs.direction),
+                learning.threshold_w_data.eq(regs.threshold_w_data),
+                learning.threshold_w_en.eq(regs.threshold_w_en),
+                regs.threshold.eq(learning.threshold),
+                regs.learning_busy.eq(learning.busy),
+                learning.bank_busy.eq(masks.pending),
+                masks.e_addr.eq(learning.mask_addr), masks.e_data.eq(learning.mask_data),
+                masks.e_en.eq(learning.mask_en), masks.e_commit.eq(learning.commit),
+                learning.o_scores.ready.eq(1),  # scores are for observation; dropped here
+                regs.status.learning.eq(learning.busy),
+                regs.error_in.grad_length.eq(learning.error.grad_length),
+                regs.error_in.busy_write.eq(learning.error.busy_write),
+                regs.error_in.threshold.eq(learning.error.threshold_range),
+                regs.error_in.learn_config.eq(learning.error.config),
+                self.counters.increment.mask_updates.eq(learning.updater.done),
+            ]
 
         # --- performance counters: increments registered and computed without multipliers ---
         taps, lanes = p.taps, p.lanes
@@ -227,7 +236,6 @@ class ConvCore(wiring.Component):
             inc.macs_performed.eq(macs["performed"]),
             inc.macs_skipped_mask.eq(macs["mask"]),
             inc.macs_skipped_zero.eq(macs["zero"]),
-            inc.mask_updates.eq(learning.updater.done),
             counters.clear.eq(regs.clear_counters),
             counters.clear_overflow.eq(regs.clear_overflow),
             regs.counters.eq(counters.value),

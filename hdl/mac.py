@@ -8,7 +8,8 @@ from the bias, as the golden model's accumulator includes it.
 
 Skipped taps (mask or zero gating) are really not computed: their operand registers are not
 enabled, so they hold their previous values and the multiplier inputs (and so its output) do not
-toggle, and the adder tree takes 0 for them.
+toggle, and the adder tree takes 0 for them. The same holds for the lanes beyond the last group's
+output channels. Every multiplier has its own operand registers, next to its DSP block.
 
 Pipeline (one beat per cycle; every stage advances together with ``en``, which is the output
 skid buffer's registered ``ready``, so the consumer's ``ready`` reaches no further than that
@@ -18,7 +19,7 @@ buffer)::
     S2  operand registers, enabled per tap (not skipped): the multipliers' inputs
     S3  product registers (the multipliers' outputs; one DSP block per product)
     S4.. adder tree, two levels per stage (ceil(log2(K*K)) levels), skipped taps taken as 0
-    SA  lane sums registered beside the group's bias word
+    SA  lane sums registered beside the group's bias word (read two stages earlier)
     SC  accumulate: first channel from the bias, else the accumulator, plus the lane sum
     SR  round: total + 2**(shift - 1), after the last channel
     SS  shift right by ``shift`` (arithmetic)
@@ -39,6 +40,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
+from .arith import lut_multiply
 from .skid import SkidBuffer
 from .window_layout import output_layout, skip_layout
 
@@ -160,9 +162,12 @@ class MacArray(wiring.Component):
         v2 = stage("v2", 1, v1)
         skip2 = stage("skip2", taps, skip1)
         meta2 = stage("meta2", meta, meta1)
-        for t in range(taps):
-            with m.If(load[t]):
-                for lane in range(lanes):
+        # lanes beyond the group's output channels do not load either: their outputs are
+        # zeroed, so their multipliers may hold (and each lane's registers have their own enable)
+        for lane in range(lanes):
+            active = Const(1) if lane == 0 else lane < meta1.lanes
+            for t in range(taps):
+                with m.If(load[t] & active):
                     m.d.sync += [self.a_operand[lane][t].eq(taps1[t]),
                                  self.w_operand[lane][t].eq(w_read.data[lane * taps + t])]
 
@@ -171,14 +176,19 @@ class MacArray(wiring.Component):
         v3 = stage("v3", 1, v2)
         skip3 = stage("skip3", taps, skip2)
         meta3 = stage("meta3", meta, meta2)
-        products = [[stage(f"product_l{lane}_t{t}", product_shape,
-                           self.a_operand[lane][t] * self.w_operand[lane][t])
+        def multiply(lane, t):
+            a, w = self.a_operand[lane][t], self.w_operand[lane][t]
+            if lane * taps + t < p.dsp_multipliers:
+                return a * w            # a DSP block
+            return lut_multiply(a, w)   # past the DSP budget (CoreParams.dsp_limit)
+        products = [[stage(f"product_l{lane}_t{t}", product_shape, multiply(lane, t))
                      for t in range(taps)] for lane in range(lanes)]
 
         # S4..: adder tree, two levels per stage; skipped taps enter as 0.
         level = [[Mux(skip3[t], 0, products[lane][t]) for t in range(taps)]
                  for lane in range(lanes)]
         valid, meta_now = v3, meta3
+        metas = [meta2, meta3]     # the meta of each stage, for the bias read below
         for s in range(tree_stages(p)):
             for _ in range(2):
                 level = [[values[i] + values[i + 1] if i + 1 < len(values) else values[i]
@@ -188,12 +198,15 @@ class MacArray(wiring.Component):
                       for i, value in enumerate(values)] for lane, values in enumerate(level)]
             valid = stage(f"v_tree{s}", 1, valid)
             meta_now = stage(f"meta_tree{s}", meta, meta_now)
+            metas.append(meta_now)
         sums = [values[0] for values in level]
 
-        # SA: the lane sums wait for the bias word of the group, read a stage ahead.
+        # SA: the lane sums beside the group's bias word. The word is read two stages ahead
+        # and registered, so the memory's output drives a register, not the accumulator's adder.
         acc_shape = signed(p.acc_width)
         b_read = biases.read_port()
-        m.d.comb += [b_read.addr.eq(meta_now.group), b_read.en.eq(en)]
+        m.d.comb += [b_read.addr.eq(metas[-2].group), b_read.en.eq(en)]
+        bias_a = stage("bias_a", bias_row, b_read.data)
         va = stage("va", 1, valid)
         meta_a = stage("meta_a", meta, meta_now)
         sums_a = [stage(f"sum_l{lane}", sums[lane].shape(), sums[lane])
@@ -204,7 +217,7 @@ class MacArray(wiring.Component):
         accs = [Signal(acc_shape, name=f"acc_l{lane}") for lane in range(lanes)]
         with m.If(en & va):
             for lane in range(lanes):
-                m.d.sync += accs[lane].eq(Mux(meta_a.first, b_read.data[lane], accs[lane]) +
+                m.d.sync += accs[lane].eq(Mux(meta_a.first, bias_a[lane], accs[lane]) +
                                           sums_a[lane])
         vt = stage("vt", 1, va & meta_a.last)
         meta_t = stage("meta_t", meta, meta_a)

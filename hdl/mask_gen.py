@@ -28,7 +28,7 @@ grid, in mask-bit order):
 
 Every score also leaves on ``o_scores`` (block index, relevance, score, bit); the pass waits if
 that stream is not ready. End-of-update latency, from the ``last`` value to ``done``, when
-``bank_busy`` is low: ``6 + 2 * blocks + 36 * padding_blocks`` cycles (``blocks`` of the largest
+``bank_busy`` is low: ``6 + 2 * blocks + 37 * padding_blocks`` cycles (``blocks`` of the largest
 grid), see :func:`end_latency`. Then ``totals`` hold the threshold unit's operands until the next update.
 
 Matches :func:`golden.mask_update_fixed` bit for bit (mask and scores; the threshold is the
@@ -83,8 +83,8 @@ def end_latency(params, padding_blocks):
     """Clock edges from the one taking the ``last`` gradient value to the first cycle with
     ``done`` high (``o_scores`` always ready, ``bank_busy`` low): the accumulate pipeline
     draining (4), one cycle per block index and pass, plus a division and a memory read per
-    padding block and pass."""
-    return 6 + 2 * params.mask_bits + (DIVIDER_LATENCY + 1) * 2 * padding_blocks
+    padding block and pass, and a register for each score."""
+    return 6 + 2 * params.mask_bits + (2 * DIVIDER_LATENCY + 3) * padding_blocks
 
 
 class MaskGenerator(wiring.Component):
@@ -134,6 +134,7 @@ class MaskGenerator(wiring.Component):
         hp = Signal(range(p.max_padded_height + 1))
         wp = Signal(range(p.max_padded_width + 1))
         sides = Signal()
+        lw_is_end = Signal()                            # no right padding
         start_y = Signal(range(p.max_padded_height + 1))   # a plane's first padding position
         start_x = Signal(range(p.max_padded_width + 1))
         start_in_rows = Signal()
@@ -142,6 +143,7 @@ class MaskGenerator(wiring.Component):
             hp.eq(height + geo.pad_top + geo.pad_bottom),
             wp.eq(width + geo.pad_left + geo.pad_right),
             sides.eq((geo.pad_left != 0) | (geo.pad_right != 0)),
+            lw_is_end.eq(geo.pad_right == 0),
         ]
         no_top = (top == 0) & ~((geo.pad_left != 0) | (geo.pad_right != 0))
         first_row = Mux(no_top, top + height, 0)
@@ -162,32 +164,45 @@ class MaskGenerator(wiring.Component):
 
         # --- walker over the padding positions of a plane ------------------------------------
         # (y, x) is the position of the next value; ``in_rows``: y is an interior row. Between
-        # updates the walker sits at a plane's first padding position.
+        # updates the walker sits at a plane's first padding position. Every decision is an
+        # equality with a per-update constant (x and y move by one or jump), so none waits for
+        # a carry chain.
+        left_m1 = Signal(range(-1, p.max_padded_width + 1))
+        wp_m1 = Signal(range(-1, p.max_padded_width + 1))
+        top_m1 = Signal(range(-1, p.max_padded_height + 1))
+        th_m1 = Signal(range(-1, p.max_padded_height + 1))
+        hp_m1 = Signal(range(-1, p.max_padded_height + 1))
+        no_bottom = Signal()
+        no_left = Signal()
+        m.d.sync += [left_m1.eq(left - 1), wp_m1.eq(width + geo.pad_left + geo.pad_right - 1),
+                     top_m1.eq(top - 1), th_m1.eq(top + height - 1),
+                     hp_m1.eq(height + geo.pad_top + geo.pad_bottom - 1),
+                     no_bottom.eq(geo.pad_bottom == 0), no_left.eq(left == 0)]
         y = Signal(range(p.max_padded_height + 1))
         x = Signal(range(p.max_padded_width + 1))
         in_rows = Signal()
-        nx = x + 1
-        ny = y + 1
-        ny_in_rows = (ny >= top) & (ny < th)
-        jump_row = ~sides & ny_in_rows            # no side padding: skip the interior rows
-        ny_final = Mux(jump_row, th, ny)
-        ny_final_in_rows = ny_in_rows & ~jump_row
+        # the next row: it enters the interior rows after row top - 1, leaves them after th - 1;
+        # without side padding the interior rows are skipped
+        ny_in_rows = (in_rows & (y != th_m1)) | (y == top_m1)
+        jump_row = ~sides & ny_in_rows
+        ny_final = Mux(jump_row, th, y + 1)
+        ny_final_in_rows = ny_in_rows & sides
+        row_x0 = Mux(ny_final_in_rows & no_left, lw, 0)
+        last_row = Mux(jump_row, no_bottom, y == hp_m1)     # the next row is past the plane
         next_x = Signal.like(x)
         next_y = Signal.like(y)
         next_in_rows = Signal()
         plane_end = Signal()
-        with m.If(in_rows & (nx == left)):        # skip the interior columns
+        with m.If(in_rows & (x == left_m1)):      # skip the interior columns
             m.d.comb += [next_x.eq(lw), next_y.eq(y), next_in_rows.eq(in_rows)]
-            with m.If(lw >= wp):                  # no right padding: that was the row's end
-                m.d.comb += [next_x.eq(Mux(ny_final_in_rows & (left == 0), lw, 0)),
-                             next_y.eq(ny_final), next_in_rows.eq(ny_final_in_rows),
-                             plane_end.eq(ny_final >= hp)]
-        with m.Elif(nx < wp):
-            m.d.comb += [next_x.eq(nx), next_y.eq(y), next_in_rows.eq(in_rows)]
+            with m.If(lw_is_end):                 # no right padding: that was the row's end
+                m.d.comb += [next_x.eq(row_x0), next_y.eq(ny_final),
+                             next_in_rows.eq(ny_final_in_rows), plane_end.eq(last_row)]
+        with m.Elif(x != wp_m1):
+            m.d.comb += [next_x.eq(x + 1), next_y.eq(y), next_in_rows.eq(in_rows)]
         with m.Else():
-            m.d.comb += [next_x.eq(Mux(ny_final_in_rows & (left == 0), lw, 0)),
-                         next_y.eq(ny_final), next_in_rows.eq(ny_final_in_rows),
-                         plane_end.eq(ny_final >= hp)]
+            m.d.comb += [next_x.eq(row_x0), next_y.eq(ny_final),
+                         next_in_rows.eq(ny_final_in_rows), plane_end.eq(last_row)]
 
         # --- accumulate pipeline: position -> block -> read -> add, with forwarding -----------
         g = self.i.payload.data
@@ -252,6 +267,8 @@ class MaskGenerator(wiring.Component):
         bc = Signal(range(grid_w + 1))
         r0 = Signal(range((grid_h + 1) * p.block + 1))     # br * block, by increments
         c0 = Signal(range((grid_w + 1) * p.block + 1))
+        r0b = Signal(range((grid_h + 2) * p.block + 1))    # (br + 1) * block
+        c0b = Signal(range((grid_w + 2) * p.block + 1))
         grid_rows = Signal(range(grid_h + 1))
         grid_cols = Signal(range(grid_w + 1))
         m.d.sync += [grid_rows.eq((hp + p.block - 1) >> log_block),
@@ -259,8 +276,8 @@ class MaskGenerator(wiring.Component):
         in_frame = (br < grid_rows) & (bc < grid_cols)
         # a block holds padding unless its part of the frame lies inside the interior (its end
         # is clipped to the padded frame, which reaches past the interior only with a pad)
-        inside_rows = (r0 >= top) & ((r0 + p.block <= th) | (geo.pad_bottom == 0))
-        inside_cols = (c0 >= left) & ((c0 + p.block <= lw) | (geo.pad_right == 0))
+        inside_rows = (r0 >= top) & ((r0b <= th) | no_bottom)
+        inside_cols = (c0 >= left) & ((c0b <= lw) | lw_is_end)
         pad_block = Signal()
         m.d.comb += pad_block.eq(in_frame & ~(inside_rows & inside_cols))
         last_index = index == blocks - 1
@@ -270,20 +287,28 @@ class MaskGenerator(wiring.Component):
         word = Signal(WORD)
         totals = Signal(totals_layout(p))
         m.d.comb += self.totals.eq(totals)
-        score_now = Signal(SCORE_WIDTH)
+        score = Signal(SCORE_WIDTH)
+        largest_zero = Signal()     # every relevance was 0: every score is 0
 
         m.d.comb += [rel_read.addr.eq(index), rel_read.en.eq(1), rel_write.addr.eq(index)]
 
         def advance_grid():
             """Move to the next block index (row-major over the largest grid)."""
             with m.If(bc == grid_w - 1):
-                m.d.sync += [bc.eq(0), c0.eq(0), br.eq(br + 1), r0.eq(r0 + p.block)]
+                m.d.sync += [bc.eq(0), c0.eq(0), c0b.eq(p.block), br.eq(br + 1),
+                             r0.eq(r0b), r0b.eq(r0b + p.block)]
             with m.Else():
-                m.d.sync += [bc.eq(bc + 1), c0.eq(c0 + p.block)]
+                m.d.sync += [bc.eq(bc + 1), c0.eq(c0b), c0b.eq(c0b + p.block)]
             m.d.sync += index.eq(index + 1)
 
         def restart_grid():
-            m.d.sync += [index.eq(0), br.eq(0), bc.eq(0), r0.eq(0), c0.eq(0)]
+            m.d.sync += [index.eq(0), br.eq(0), bc.eq(0), r0.eq(0), c0.eq(0), r0b.eq(p.block),
+                         c0b.eq(p.block)]
+
+        # mask words and the commit leave through registers (one edge later, in order)
+        mask_en = Signal()
+        commit = Signal()
+        m.d.sync += [self.mask_en.eq(mask_en), self.commit.eq(commit)]
 
         def emit_bit(bit):
             """Put this block's mask bit into the word; write full words and the last one."""
@@ -291,8 +316,8 @@ class MaskGenerator(wiring.Component):
             m.d.comb += new_word.eq(word | (Value.cast(bit).as_unsigned() << index[:5]))
             m.d.sync += word.eq(Mux(index[:5] == WORD - 1, 0, new_word))
             with m.If((index[:5] == WORD - 1) | last_index):
-                m.d.comb += [self.mask_en.eq(1), self.mask_data.eq(new_word),
-                             self.mask_addr.eq(index >> 5)]
+                m.d.comb += mask_en.eq(1)
+                m.d.sync += [self.mask_data.eq(new_word), self.mask_addr.eq(index >> 5)]
 
         with m.FSM(name="mask_gen", init="CLEAR"):
             # after reset the sums may hold a half-finished update: zero them all first
@@ -324,7 +349,8 @@ class MaskGenerator(wiring.Component):
                     # pass 2 writes the shadow bank: wait while it holds a committed mask
                     with m.If(~self.bank_busy):
                         restart_grid()
-                        m.d.sync += [threshold.eq(self.threshold), word.eq(0), totals.eq(0)]
+                        m.d.sync += [threshold.eq(self.threshold), word.eq(0), totals.eq(0),
+                                     largest_zero.eq(largest == 0)]
                         m.next = "SCORE_READ"
                 with m.Elif(pad_block):
                     m.next = "MEAN_START"
@@ -351,7 +377,7 @@ class MaskGenerator(wiring.Component):
             with m.State("SCORE_READ"):
                 m.d.comb += self.busy.eq(1)
                 with m.If(index == blocks):
-                    m.d.comb += [self.commit.eq(1), self.done.eq(1)]
+                    m.d.comb += [commit.eq(1), self.done.eq(1)]
                     m.next = "ACCUMULATE"
                 with m.Elif(pad_block):
                     m.next = "SCORE_START"
@@ -366,23 +392,26 @@ class MaskGenerator(wiring.Component):
             with m.State("SCORE_WAIT"):
                 m.d.comb += self.busy.eq(1)
                 with m.If(divider.done):
-                    m.d.comb += score_now.eq(Mux(largest == 0, 0, divider.quotient))
-                    bit = score_now >= threshold
-                    m.d.comb += [
-                        self.o_scores.valid.eq(1),
-                        self.o_scores.payload.block.eq(index),
-                        self.o_scores.payload.relevance.eq(rel_read.data),
-                        self.o_scores.payload.score.eq(score_now),
-                        self.o_scores.payload.bit.eq(bit),
-                    ]
-                    with m.If(self.o_scores.ready):
-                        emit_bit(bit)
-                        with m.If(bit):
-                            m.d.sync += [totals.sum_in.eq(totals.sum_in + score_now),
-                                         totals.n_in.eq(totals.n_in + 1)]
-                        with m.Else():
-                            m.d.sync += [totals.sum_out.eq(totals.sum_out + score_now),
-                                         totals.n_out.eq(totals.n_out + 1)]
-                        advance_grid()
-                        m.next = "SCORE_READ"
+                    m.d.sync += score.eq(Mux(largest_zero, 0, divider.quotient))
+                    m.next = "SCORE_EMIT"
+            with m.State("SCORE_EMIT"):
+                m.d.comb += self.busy.eq(1)
+                bit = score >= threshold
+                m.d.comb += [
+                    self.o_scores.valid.eq(1),
+                    self.o_scores.payload.block.eq(index),
+                    self.o_scores.payload.relevance.eq(rel_read.data),
+                    self.o_scores.payload.score.eq(score),
+                    self.o_scores.payload.bit.eq(bit),
+                ]
+                with m.If(self.o_scores.ready):
+                    emit_bit(bit)
+                    with m.If(bit):
+                        m.d.sync += [totals.sum_in.eq(totals.sum_in + score),
+                                     totals.n_in.eq(totals.n_in + 1)]
+                    with m.Else():
+                        m.d.sync += [totals.sum_out.eq(totals.sum_out + score),
+                                     totals.n_out.eq(totals.n_out + 1)]
+                    advance_grid()
+                    m.next = "SCORE_READ"
         return m

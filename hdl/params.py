@@ -58,6 +58,12 @@ class CoreParams:
     weight_width: int = fixed.WEIGHT.width
     bias_width: int = fixed.BIAS.width
     out_width: int = fixed.OUTPUT.width
+    #: build the mask-learning units (without them the host writes every mask; the core then
+    #: has no ``i_grad`` port, and THRESHOLD and LEARNING read 0 and ignore writes)
+    learning: bool = True
+    #: at most this many of the MAC array's multipliers are left to DSP blocks; the others
+    #: are built from LUTs (shifts and adds), for parts with few DSP blocks. None: all.
+    dsp_limit: int = None
 
     def __post_init__(self):
         if isinstance(self.kernel, bool) or not isinstance(self.kernel, int):
@@ -68,6 +74,10 @@ class CoreParams:
             _positive(name, getattr(self, name))
         for name in ("act_width", "weight_width", "bias_width", "out_width"):
             _positive(name, getattr(self, name), 2)
+        if not isinstance(self.learning, bool):
+            raise TypeError(f"learning must be a bool, not {self.learning!r}")
+        if self.dsp_limit is not None:
+            _positive("dsp_limit", self.dsp_limit, 0)
         if self.block & (self.block - 1):
             raise ValueError(f"block must be a power of two, not {self.block!r}")
         if self.max_height > 4095 or self.max_width > 4095:
@@ -81,6 +91,20 @@ class CoreParams:
     @property
     def max_pad(self):
         return self.kernel - 1
+
+    @property
+    def multipliers(self):
+        return self.lanes * self.taps
+
+    @property
+    def dsp_multipliers(self):
+        """Multipliers of the MAC array left to DSP blocks (the rest are built from LUTs)."""
+        return self.multipliers if self.dsp_limit is None else min(self.dsp_limit,
+                                                                    self.multipliers)
+
+    @property
+    def lut_multipliers(self):
+        return self.multipliers - self.dsp_multipliers
 
     @property
     def taps(self):

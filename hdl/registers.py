@@ -181,6 +181,9 @@ class ControlRegisters(wiring.Component):
                                           raised.as_value())
                 with m.Case(by_name("COUNTER_OVERFLOW").addr):
                     m.d.comb += self.clear_overflow.eq(wdata)
+                if not p.learning:  # no learning units: nothing to set
+                    with m.Case(by_name("THRESHOLD").addr, by_name("LEARNING").addr):
+                        m.d.comb += pulse.bad_write.eq(1)
                 with m.Case(by_name("THRESHOLD").addr):
                     with m.If(wdata & by_name("THRESHOLD").reserved):
                         m.d.comb += pulse.threshold.eq(1)
@@ -218,9 +221,11 @@ class ControlRegisters(wiring.Component):
                     elif reg.name == "COUNTER_OVERFLOW":
                         m.d.comb += read.eq(self.overflow)
                     elif reg.name == "THRESHOLD":
-                        m.d.comb += read.eq(self.threshold)
+                        if p.learning:
+                            m.d.comb += read.eq(self.threshold)
                     elif reg.name == "LEARNING":
-                        m.d.comb += read.eq(Cat(rate, direction))
+                        if p.learning:
+                            m.d.comb += read.eq(Cat(rate, direction))
                     elif reg.kind == "config":
                         m.d.comb += read.eq(_word(reg, staged))
                     elif reg.name.startswith("APPLIED_"):

@@ -225,6 +225,13 @@ REGISTERS = (
     for i, (name, doc) in enumerate(COUNTERS) for half in ("LO", "HI")
 )
 
+REGISTERS = REGISTERS + (
+    Register("FEATURES", 0x026, "R", "elaboration options", (
+        Field("learning", 0, 1, "the mask-learning units are built", reset="learning"),
+        Field("lut_multipliers", 8, 16, "multipliers built from LUTs (past the DSP budget)",
+              reset="lut_multipliers"))),
+)
+
 #: configuration registers, staged by the host and applied as a whole
 CONFIG_REGISTERS = tuple(r for r in REGISTERS if r.kind == "config")
 #: read-only mirror of the applied configuration: APPLIED_<name> at this offset from <name>

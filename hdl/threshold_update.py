@@ -10,7 +10,9 @@ Given the sums and counts of the masked-out and included scores (from the mask g
 
 Handshake: pulse ``start``; ``done`` pulses :data:`LATENCY` cycles later with ``new_threshold``
 and the intermediates (``avg_out``, ``avg_in``, ``delta``), which hold until the next start.
-``start`` while busy is ignored. Two divisions on one sequential divider, then one multiply.
+``start`` while busy is ignored. Two divisions on one sequential divider, then the gap, the
+product (the unit's one DSP block, its operands and result registered), the rounded delta and
+the clamped threshold, a register each.
 """
 
 from amaranth.hdl import Module, Mux, Shape, Signal, signed
@@ -25,7 +27,7 @@ from .mask_gen import SCORE_WIDTH, totals_layout
 __all__ = ["ThresholdUpdater", "LATENCY"]
 
 #: clock edges from the one that takes ``start`` to the first cycle with ``done`` high
-LATENCY = 2 * divider_latency(SCORE_WIDTH) + 4
+LATENCY = 2 * divider_latency(SCORE_WIDTH) + 6
 
 
 class ThresholdUpdater(wiring.Component):
@@ -64,10 +66,6 @@ class ThresholdUpdater(wiring.Component):
 
         gap = Signal(signed(SCORE_WIDTH + 2))
         product = Signal(signed(SCORE_WIDTH + 2 + fixed.LEARNING_RATE.width + 1))
-        m.d.comb += [
-            gap.eq(Mux(direction, avg_in - avg_out, avg_out - avg_in)),
-            product.eq(gap * rate),
-        ]
         half = 1 << (fixed.LEARNING_RATE.f_bits - 1)
         rounded = (product + half) >> fixed.LEARNING_RATE.f_bits
         moved = Signal(signed(SCORE_WIDTH + 3))
@@ -99,7 +97,15 @@ class ThresholdUpdater(wiring.Component):
                 m.d.comb += self.busy.eq(1)
                 with m.If(divider.done):
                     m.d.sync += avg_in.eq(divider.quotient)
-                    m.next = "DELTA"
+                    m.next = "GAP"
+            with m.State("GAP"):
+                m.d.comb += self.busy.eq(1)
+                m.d.sync += gap.eq(Mux(direction, avg_in - avg_out, avg_out - avg_in))
+                m.next = "PRODUCT"
+            with m.State("PRODUCT"):
+                m.d.comb += self.busy.eq(1)
+                m.d.sync += product.eq(gap * rate)
+                m.next = "DELTA"
             with m.State("DELTA"):
                 m.d.comb += self.busy.eq(1)
                 m.d.sync += delta.eq(Mux(empty, 0, rounded))

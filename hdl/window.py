@@ -145,6 +145,7 @@ class WindowGenerator(wiring.Component):
         m.d.comb += frames.w_data.eq(pushed)
 
         low_water = Signal(p.vrow_width)  # from the reader: lowest virtual row still to be read
+        self._low_water_next = Signal(p.vrow_width)  # ... and what it will be next cycle
         rows_done = Signal(p.vrow_width)  # from the writer: rows completely written
         self._row_written = Signal()      # ... and a row completes on this edge
         claimed = Signal()                # a queued or running frame will swap the mask
@@ -180,17 +181,23 @@ class WindowGenerator(wiring.Component):
         x_base = Signal(self._low_bits)  # (x div K) * max_cin, by increments of max_cin
         c = Signal(range(p.max_cin))
 
-        row_free = Signal()
-        # Signed: the reader's low water may pass the writer when a frame's last rows are
-        # never read (stride 2).
-        m.d.comb += row_free.eq((vrow - low_water)[:p.vrow_width].as_signed() < slots)
         final_x = x == cfg.width - 1
         final_c = c == cfg.cin - 1
         final_y = y == cfg.height - 1
         frame_end = final_x & final_c & final_y
 
-        # write stage: an accepted beat is written on the next edge
+        # row_free: row ``vrow`` may be written (``vrow < low_water + 2K``). A register, made a
+        # cycle ahead for both possible next rows; the take only picks one. Signed: the
+        # reader's low water may pass the writer when a frame's last rows are never read.
+        row_free = Signal()
         take = Signal()             # this cycle's beat goes into the write stage
+        low_next = self._low_water_next
+
+        def free(row):
+            return (row - low_next)[:p.vrow_width].as_signed() < slots
+        m.d.sync += row_free.eq(Mux(take & final_x & final_c, free(vrow + 1), free(vrow)))
+
+        # write stage: an accepted beat is written on the next edge
         value = Signal(signed(p.act_width))
         w_valid = Signal()
         w_data = Signal(signed(p.act_width))
@@ -604,7 +611,7 @@ class WindowGenerator(wiring.Component):
         vd = stage("vd", 1, vc)
         meta_d = stage("meta_d", meta_layout, meta_c)
         low_d = stage("low_d", p.vrow_width, low_c)
-        m.d.comb += low_water.eq(low_d)
+        m.d.comb += [low_water.eq(low_d), self._low_water_next.eq(Mux(en, low_c, low_d))]
         addr_d = []
         for b in range(k):
             addr = Signal(self._low_bits, name=f"bank_addr{b}")

@@ -381,3 +381,32 @@ def test_parameter_load_offered_mid_frame_waits_for_the_frame():
     # the input buffer
     assert seen["accepted_at_load"] <= cfg.input_count() + 2
     assert result.errors == 0
+
+
+def test_core_without_learning_and_with_lut_multipliers():
+    """The small-part options: no learning units (no i_grad; THRESHOLD and LEARNING ignore
+    writes with bad_write) and multipliers past a DSP budget built from LUTs. Still exact."""
+    params = CoreParams(kernel=3, lanes=2, max_height=8, max_width=8, max_cin=3, max_cout=4,
+                        block=2, learning=False, dsp_limit=7)
+    assert params.dsp_multipliers == 7 and params.lut_multipliers == 11
+    core = ConvCore(params)
+    assert not hasattr(core, "i_grad")
+    rng = np.random.default_rng(22)
+    frames = random_frames(rng, params, 3)
+    w, bias = weights(rng, params, frames[0].cfg.cin, frames[0].cfg.cout)
+    seen = {}
+
+    async def probe(ctx, dut):
+        seen["features"] = await regs.read(ctx, dut.bus, Reg.FEATURES)
+        await regs.write(ctx, dut.bus, Reg.THRESHOLD, 5)
+        seen["threshold"] = await regs.read(ctx, dut.bus, Reg.THRESHOLD)
+        seen["errors"] = await regs.read(ctx, dut.bus, Reg.ERRORS)
+        await regs.write(ctx, dut.bus, Reg.ERRORS, 0xFFFFFFFF)
+
+    result = run_core(params, frames, w=w, bias=bias, core=core, pre_setup=probe,
+                      bubbles=0.3, backpressure=0.3)
+    expected = [b for f in frames
+                for b in expected_outputs(params, f.cfg, f.x, w, bias, f.full_mask)]
+    Scoreboard(expected).check(result.outputs)
+    assert seen == {"features": 11 << 8, "threshold": 0, "errors": error_bits("bad_write")}
+    assert result.errors == 0

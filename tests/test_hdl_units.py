@@ -6,9 +6,10 @@ import random
 
 import numpy as np
 import pytest
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module, Signal, signed
 from amaranth.sim import Simulator
 
+from padmask.hdl.arith import lut_multiply, times_const
 from padmask.hdl.divider import Divider
 from padmask.hdl.divmod import divmod_const, reciprocal
 from padmask.hdl.mac import MacArray
@@ -224,3 +225,60 @@ def test_divider_rejects_bad_widths():
         Divider(0, 8, 8)
     with pytest.raises(ValueError, match="quotient_width must be a positive integer, not True"):
         Divider(8, 8, True)
+
+
+def test_lut_multiply_and_constant_products_are_exact():
+    """The LUT multiplier (past the DSP budget) over every pair of 8-bit operands, and products
+    by constants as shifts and adds."""
+    a, b = Signal(signed(8)), Signal(signed(8))
+    product = lut_multiply(a, b)
+    v = Signal(9)
+    by17, by9 = times_const(v, 17), times_const(v, 9)
+
+    async def bench(ctx):
+        for x in range(-128, 128):
+            ctx.set(a, x)
+            for w in range(-128, 128):
+                ctx.set(b, w)
+                assert ctx.get(product) == x * w, (x, w)
+        for x in range(512):
+            ctx.set(v, x)
+            assert (ctx.get(by17), ctx.get(by9)) == (17 * x, 9 * x)
+
+    sim = Simulator(Module())
+    sim.add_testbench(bench)
+    simulate(sim)
+    with pytest.raises(ValueError, match="constant must be a non-negative integer, not -3"):
+        times_const(v, -3)
+
+
+@pytest.mark.parametrize("dividend, divisor, quotient", [(48, 24, 16), (25, 9, 16), (8, 8, 8)])
+def test_divider_against_floor_division(dividend, divisor, quotient):
+    dut = Divider(dividend, divisor, quotient)
+    rng = np.random.default_rng(dividend + divisor)
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    cases = [(0, 1), (0, 0), (5, 0), ((1 << divisor) - 1, 1 << divisor >> 1)]
+    for _ in range(60):
+        d = int(rng.integers(1, 1 << divisor))
+        n = int(rng.integers(0, min(d << quotient, 1 << dividend)))  # the quotient fits
+        cases.append((n, d))
+
+    async def bench(ctx):
+        for n, d in cases:
+            if d and n >= d << quotient:
+                continue
+            ctx.set(dut.dividend, n)
+            ctx.set(dut.divisor, d)
+            ctx.set(dut.start, 1)
+            await ctx.tick()
+            ctx.set(dut.start, 0)
+            cycles = 1
+            while not ctx.get(dut.done):
+                await ctx.tick()
+                cycles += 1
+            assert cycles == dut.latency
+            assert ctx.get(dut.quotient) == (n // d if d else 0), (n, d)
+
+    sim.add_testbench(bench)
+    simulate(sim)
