@@ -145,15 +145,19 @@ class ConvCore(wiring.Component):
 
         busy = Signal()  # a frame is in flight somewhere in the datapath (a first beat waiting
         # in the input buffer is not: its frame has not started)
+        busy_r = Signal()
         m.d.comb += busy.eq(window.busy | skip.o.valid | mac.busy)
+        m.d.sync += busy_r.eq(busy)
 
         # --- what frames, loads and updates run on ------------------------------------------
         m.d.comb += [
             window.config.eq(regs.config),
             loader.config.eq(regs.config),
             # weights never change under a frame: loads wait for the datapath to drain, and
-            # frames wait while a load waits or runs
-            loader.hold.eq(busy),
+            # frames wait while a load waits or runs. (The window generator's own busy covers
+            # a frame from the cycle after it starts; a registered copy of the whole datapath's
+            # busy covers the rest, a cycle late, which only delays a load by a cycle.)
+            loader.hold.eq(window.busy | busy_r),
             window.hold.eq(loader.busy),
         ]
 
@@ -190,7 +194,6 @@ class ConvCore(wiring.Component):
                 learning.threshold_w_data.eq(regs.threshold_w_data),
                 learning.threshold_w_en.eq(regs.threshold_w_en),
                 regs.threshold.eq(learning.threshold),
-                regs.learning_busy.eq(learning.busy),
                 learning.bank_busy.eq(masks.pending),
                 masks.e_addr.eq(learning.mask_addr), masks.e_data.eq(learning.mask_data),
                 masks.e_en.eq(learning.mask_en), masks.e_commit.eq(learning.commit),
@@ -202,6 +205,12 @@ class ConvCore(wiring.Component):
                 regs.error_in.learn_config.eq(learning.error.config),
                 self.counters.increment.mask_updates.eq(learning.updater.done),
             ]
+            # The register block refuses shadow-bank writes, commits and LEARNING writes while
+            # an update runs. A registered copy of ``busy`` is early enough: an update writes
+            # the shadow bank and reads the rate only many cycles after it became busy.
+            learning_busy = Signal()
+            m.d.sync += learning_busy.eq(learning.busy)
+            m.d.comb += regs.learning_busy.eq(learning_busy)
 
         # --- performance counters: increments registered and computed without multipliers ---
         taps, lanes = p.taps, p.lanes
@@ -210,11 +219,11 @@ class ConvCore(wiring.Component):
         n_mask = Signal(range(taps + 1))
         n_zero = Signal(range(taps + 1))
         beat_lanes = Signal(range(lanes + 1))
-        busy_r, in_stall, out_stall = Signal(), Signal(), Signal()
+        in_stall, out_stall = Signal(), Signal()
         m.d.sync += [
             fire.eq(skip.o.valid & skip.o.ready), beat_lanes.eq(beat.window.lanes),
             n_mask.eq(_popcount(beat.skip_mask)), n_zero.eq(_popcount(beat.skip_zero)),
-            busy_r.eq(busy), in_stall.eq(window.i.ready & ~window.i.valid),  # receiving, no beat
+            in_stall.eq(window.i.ready & ~window.i.valid),  # receiving, no beat
             out_stall.eq(self.o.valid & ~self.o.ready),
         ]
         fire2 = Signal()

@@ -241,10 +241,14 @@ class MaskGenerator(wiring.Component):
         old4 = Signal(acc_layout)
         m.d.sync += [v4.eq(v3), b4.eq(b3), mag4.eq(mag3), old4.eq(acc_read.data)]
         written = [Signal(acc_layout, name=f"written{i}") for i in range(2)]   # last, before
-        written_block = [Signal.like(b2, name=f"written_block{i}") for i in range(2)]
-        written_valid = [Signal(name=f"written_valid{i}") for i in range(2)]
-        old = Mux(written_valid[0] & (written_block[0] == b4), written[0],
-                  Mux(written_valid[1] & (written_block[1] == b4), written[1], old4))
+        written_block = Signal.like(b2)
+        written_valid = Signal()
+        # which write to forward is decided a stage ahead (in S3): the value in S4 now is
+        # ``written[0]`` next cycle, and ``written[0]`` now is ``written[1]``
+        forward = [Signal(name=f"forward{i}") for i in range(2)]
+        m.d.sync += [forward[0].eq(v4 & (b4 == b3)),
+                     forward[1].eq(written_valid & (written_block == b3))]
+        old = Mux(forward[0], written[0], Mux(forward[1], written[1], old4))
         old = data.View(acc_layout, old)
         total = Signal(sum_shape.width + 1)
         new = Signal(acc_layout)
@@ -256,9 +260,8 @@ class MaskGenerator(wiring.Component):
             acc_read.addr.eq(b2), acc_read.en.eq(1),
             acc_write.addr.eq(b4), acc_write.en.eq(v4), acc_write.data.eq(new),
         ]
-        m.d.sync += [written[0].eq(new), written_block[0].eq(b4), written_valid[0].eq(v4),
-                     written[1].eq(written[0]), written_block[1].eq(written_block[0]),
-                     written_valid[1].eq(written_valid[0])]
+        m.d.sync += [written[0].eq(new), written_block.eq(b4), written_valid.eq(v4),
+                     written[1].eq(written[0])]
         accumulating = v1 | v2 | v3 | v4
 
         # --- block-grid pass ------------------------------------------------------------------

@@ -71,15 +71,17 @@ class BlockMaskRegisterFile(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         width = self._words * WORD
-        # The banks exchange contents on a swap (rather than a select bit choosing between
-        # them), so the active bank the window generator reads is a plain register.
+        # The banks exchange contents on a swap (no select bit: what the window generator and
+        # the host read are plain registers). ``swap`` must come from a register: it reaches
+        # every bit of both banks.
         active = Signal(width, init=2**width - 1)
         shadow = Signal(width, init=2**width - 1)
         pending = Signal()
         m.d.comb += [
             self.active.eq(active[:self._bits]),
             self.pending.eq(pending),
-            self.r_data.eq(Mux(self.r_bank, active, shadow).word_select(self.addr, WORD)),
+            self.r_data.eq(Mux(self.r_bank, active.word_select(self.addr, WORD),
+                               shadow.word_select(self.addr, WORD))),
         ]
 
         with m.If(self.commit | self.e_commit):

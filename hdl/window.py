@@ -151,6 +151,8 @@ class WindowGenerator(wiring.Component):
         claimed = Signal()                # a queued or running frame will swap the mask
         writer_idle = Signal()
         reader_idle = Signal()
+        self._swap_request = Signal()
+        m.d.sync += self._swap_request.eq(0)
         self._writer_busy = Signal()
         self._reader_busy = Signal()
 
@@ -158,19 +160,22 @@ class WindowGenerator(wiring.Component):
         self._reader(m, p, banks, frames, popped, low_water, rows_done, reader_idle)
         m.d.comb += self.busy.eq(self._writer_busy | self._reader_busy)
 
-        # a pending mask with no frame received, queued or being read: swap it in now
+        # a pending mask with no frame received, queued or being read: swap it in now. The
+        # request is a register (it reaches every bit of both banks); the swap lands on the
+        # next edge, before any window of a later frame looks its mask up, and ``claimed``
+        # keeps a frame starting meanwhile from claiming the same commit.
         empty = frames.level == 0
         with m.If(writer_idle & empty & reader_idle & self.mask_pending & ~claimed):
-            m.d.comb += self.mask_swap.eq(1)
-        with m.If(self.mask_swap):
+            m.d.sync += [self._swap_request.eq(1), claimed.eq(1)]
+        with m.If(~self.mask_pending):
             m.d.sync += claimed.eq(0)
+        m.d.comb += self.mask_swap.eq(self._swap_request)
         return m
 
     # ------------------------------------------------------------------------------------------
     def _writer(self, m, p, banks, frames, pushed, low_water, rows_done, claimed, writer_idle):
         k, slots = p.kernel, p.row_slots
         beat = self.i.payload
-        cfg = Signal(config_layout(p))  # latched at frame start
         vrow = Signal(p.vrow_width)     # virtual row being received
         slot = Signal(range(slots))     # its ring slot
         row_bank = Signal(range(k))     # slot mod K
@@ -181,9 +186,12 @@ class WindowGenerator(wiring.Component):
         x_base = Signal(self._low_bits)  # (x div K) * max_cin, by increments of max_cin
         c = Signal(range(p.max_cin))
 
-        final_x = x == cfg.width - 1
-        final_c = c == cfg.cin - 1
-        final_y = y == cfg.height - 1
+        width_m1 = Signal(range(p.max_width))    # the frame's last column, channel, row
+        cin_m1 = Signal(range(p.max_cin))
+        height_m1 = Signal(range(p.max_height))
+        final_x = x == width_m1
+        final_c = c == cin_m1
+        final_y = y == height_m1
         frame_end = final_x & final_c & final_y
 
         # row_free: row ``vrow`` may be written (``vrow < low_water + 2K``). A register, made a
@@ -265,8 +273,10 @@ class WindowGenerator(wiring.Component):
                         ]
                         with m.If(swap):
                             m.d.sync += claimed.eq(1)
-                        m.d.sync += [cfg.eq(self.config), y.eq(0), x.eq(0), x_mod.eq(0),
-                                     x_base.eq(0), c.eq(0)]
+                        m.d.sync += [width_m1.eq(self.config.width - 1),
+                                     cin_m1.eq(self.config.cin - 1),
+                                     height_m1.eq(self.config.height - 1),
+                                     y.eq(0), x.eq(0), x_mod.eq(0), x_base.eq(0), c.eq(0)]
                         m.next = "RUN"
             with m.State("RUN"):
                 m.d.comb += [self.i.ready.eq(row_free), self._writer_busy.eq(1),
@@ -320,8 +330,9 @@ class WindowGenerator(wiring.Component):
         cfg = Signal(config_layout(p), name="r_cfg")
         base = reg("base", p.vrow_width)
         base_slot = reg("base_slot", range(slots))
-        hout = reg("hout", range(p.max_padded_height + 1))
-        wout = reg("wout", range(p.max_padded_width + 1))
+        hout_m1 = reg("hout_m1", range(p.max_padded_height + 1))   # output rows - 1
+        wout_m1 = reg("wout_m1", range(p.max_padded_width + 1))
+        cin_m1 = reg("cin_m1", range(p.max_cin + 1))
         h_last = reg("h_last", signed(_COORD))     # H - 1
         w_last = reg("w_last", signed(_COORD))     # W - 1
         cap = reg("cap", signed(_COORD))           # H - K: no window reads below it
@@ -391,10 +402,10 @@ class WindowGenerator(wiring.Component):
         m.d.sync += [rows_avail.eq(avail_next),
                      ready.eq(Mux(row_adv, avail_next >= need_next, avail_next >= need))]
         rows_ready = ready
-        last_c = c == cfg.cin - 1
+        last_c = c == cin_m1
         last_g = remaining <= p.lanes
-        last_x = ox == wout - 1
-        last_y = oy == hout - 1
+        last_x = ox == wout_m1
+        last_y = oy == hout_m1
         issue = Signal()
         m.d.comb += issue.eq(running & rows_ready & en)
 
@@ -406,7 +417,8 @@ class WindowGenerator(wiring.Component):
         m.d.comb += reader_idle.eq(~running)
         with m.If(~running & frames.r_rdy):
             d = popped
-            m.d.comb += [frames.r_en.eq(1), self.mask_swap.eq(d.swap)]
+            m.d.comb += frames.r_en.eq(1)
+            m.d.sync += self._swap_request.eq(d.swap)
             top, left = d.cfg.pad_top, d.cfg.pad_left
             hp = d.cfg.height + d.cfg.pad_top + d.cfg.pad_bottom - p.kernel
             wp = d.cfg.width + d.cfg.pad_left + d.cfg.pad_right - p.kernel
@@ -419,8 +431,9 @@ class WindowGenerator(wiring.Component):
                 need_next.eq(Mux(n1 >= d.cfg.height, d.cfg.height,
                                  Mux(n1 > first_need, n1, first_need))),
                 running.eq(1), cfg.eq(d.cfg), base.eq(d.base), base_slot.eq(d.base_slot),
-                hout.eq(Mux(d.cfg.stride == 2, hp >> 1, hp) + 1),
-                wout.eq(Mux(d.cfg.stride == 2, wp >> 1, wp) + 1),
+                hout_m1.eq(Mux(d.cfg.stride == 2, hp >> 1, hp)),
+                wout_m1.eq(Mux(d.cfg.stride == 2, wp >> 1, wp)),
+                cin_m1.eq(d.cfg.cin - 1),
                 h_last.eq(d.cfg.height - 1), w_last.eq(d.cfg.width - 1),
                 cap.eq(d.cfg.height - k),
                 need_min.eq(first_need), need.eq(first_need),
@@ -567,8 +580,8 @@ class WindowGenerator(wiring.Component):
         ub_left = [stage(f"ub_left{kx}", 1, u_left[kx]) for kx in range(k)]
         ub_right = [stage(f"ub_right{kx}", 1, u_right[kx]) for kx in range(k)]
         ub_e = [stage(f"ub_e{kx}", signed(_COORD), u[kx] - w_last) for kx in range(k)]
-        rows_b = [stage(f"mask_row{ky}", grid_w, mask_rows[brow[ky]]) for ky in range(k)]
-        bcol_b = [stage(f"bcol_b{kx}", range(grid_w), bcol[kx]) for kx in range(k)]
+        brow_b = [stage(f"brow_b{ky}", values(grid_h), brow[ky]) for ky in range(k)]
+        bcol_b = [stage(f"bcol_b{kx}", values(grid_w), bcol[kx]) for kx in range(k)]
 
         # ---- C: source rows (slot residue) and columns (bank, q * max_cin) -------------------
         reflect = meta_b.mode == PadMode.REFLECT
@@ -604,8 +617,10 @@ class WindowGenerator(wiring.Component):
             col_qm_c.append(stage(f"col_qm{kx}", range(p.bank_depth), qm_src))
             pad_col_c.append(ub_left[kx] | ub_right[kx])
         pad_cols_c = stage("pad_cols", k, Cat(pad_col_c))
-        keep_c = stage("keep_c", p.taps, Cat(rows_b[ky].bit_select(bcol_b[kx], 1)
-                                             for ky in range(k) for kx in range(k)))
+        # the mask rows of the window's tap rows, looked up a cycle after the issue: a swap
+        # requested with a frame start lands before its first window gets here
+        rows_c = [stage(f"mask_row{ky}", grid_w, mask_rows[brow_b[ky]]) for ky in range(k)]
+        bcol_c = [stage(f"bcol_c{kx}", values(grid_w), bcol_b[kx]) for kx in range(k)]
 
         # ---- D: read addresses per column bank, halves per row bank -------------------------
         vd = stage("vd", 1, vc)
@@ -630,7 +645,8 @@ class WindowGenerator(wiring.Component):
         col_bank_d = [stage(f"col_bank_d{kx}", values(k), col_bank_c[kx]) for kx in range(k)]
         pad_d = stage("pad_d", p.taps, Cat(pad_rows_c[ky] | pad_cols_c[kx]
                                            for ky in range(k) for kx in range(k)))
-        keep_d = stage("keep_d", p.taps, keep_c)
+        keep_d = stage("keep_d", p.taps, Cat(rows_c[ky].bit_select(bcol_c[kx], 1)
+                                             for ky in range(k) for kx in range(k)))
 
         # ---- memory read (data in E) --------------------------------------------------------
         read_data = []

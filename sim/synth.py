@@ -191,7 +191,8 @@ def place(netlist, device, seed, freq, workdir, name):
     started = time.perf_counter()
     result = subprocess.run(
         [_tool(tool), *device.nextpnr_args, "--json", Path(netlist).name, "--freq", str(freq),
-         "--seed", str(seed), allow, "--timing-allow-fail", "--report", report.name,
+         "--seed", str(seed), "--router", "router2", allow, "--timing-allow-fail",
+         "--report", report.name,
          "-q", "-l", log.name], cwd=workdir, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if result.returncode != 0:

@@ -209,8 +209,10 @@ def test_mask_banks_and_refusals_while_a_commit_is_pending():
         await regs.load_mask(ctx, bus, words, commit=False)
         assert await regs.read_mask(ctx, bus, n, active=False) == words
         assert await regs.read_mask(ctx, bus, n) == ones
-        # idle core: the commit swaps at once (no frame can be running)
+        # idle core: the commit swaps at once (no frame can be running): the request is
+        # registered on the next edge, the banks exchange on the one after
         await regs.write(ctx, bus, Reg.CTRL, Ctrl.COMMIT_MASK)
+        await ctx.tick()
         await ctx.tick()
         assert not await regs.read(ctx, bus, Reg.STATUS) & Status.MASK_PENDING
         assert await regs.read_mask(ctx, bus, n) == words
