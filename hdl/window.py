@@ -350,12 +350,15 @@ class WindowGenerator(wiring.Component):
         # t = oy*s - top + ky (source row before the padding map), its residue modulo 2K
         # offset by the frame's first slot, its flags, and how far past the last row it is
         t = [reg(f"t{ky}", signed(_COORD)) for ky in range(k)]
+        t_nx = [reg(f"t_nx{ky}", signed(_COORD)) for ky in range(k)]   # t + s, kept ready
         t_res = [reg(f"t_res{ky}", range(slots)) for ky in range(k)]
         t_below = [reg(f"t_below{ky}", 1) for ky in range(k)]
         t_above = [reg(f"t_above{ky}", 1) for ky in range(k)]
         need = reg("need", range(p.max_height + 1))    # rows this output row needs
         need_next = reg("need_next", range(p.max_height + 1))   # ... and the next one
         n_next = reg("n_next", signed(_COORD))          # t0 + s + K of the next row (unclamped)
+        n_after = reg("n_after", signed(_COORD))        # ... and of the row after it
+        low_rel = reg("low_rel", range(p.max_height + 1))   # max(0, min(t0, H - K))
         rows_avail = reg("rows_avail", range(p.max_height + 2 * slots + 1))  # rows_done - base
         ready = reg("ready", 1)                         # rows_avail >= need
         low = reg("low", p.vrow_width)                  # its low-water mark
@@ -364,6 +367,7 @@ class WindowGenerator(wiring.Component):
 
         # ---- A: geometry of the current output column (per tap column kx) -------------------
         u = [reg(f"u{kx}", signed(_COORD)) for kx in range(k)]          # ox*s - left + kx
+        u_nx = [reg(f"u_nx{kx}", signed(_COORD)) for kx in range(k)]    # u + s, kept ready
         u_q = [reg(f"u_q{kx}", signed(_COORD)) for kx in range(k)]      # floor(u / K) ...
         u_r = [reg(f"u_r{kx}", values(k)) for kx in range(k)]            # ... and u mod K
         u_qm = [reg(f"u_qm{kx}", signed(_COORD + ceil_log2(mc) + 1))
@@ -374,6 +378,7 @@ class WindowGenerator(wiring.Component):
         bcol_f = [reg(f"bcol_f{kx}", values(p.block)) for kx in range(k)]
         # the same at ox = 0, for the next output row
         u0 = [reg(f"u0_{kx}", signed(_COORD)) for kx in range(k)]
+        u0_nx = [reg(f"u0_nx{kx}", signed(_COORD)) for kx in range(k)]
         u0_q = [reg(f"u0_q{kx}", signed(_COORD)) for kx in range(k)]
         u0_r = [reg(f"u0_r{kx}", values(k)) for kx in range(k)]
         u0_left = [reg(f"u0_left{kx}", 1) for kx in range(k)]
@@ -427,7 +432,7 @@ class WindowGenerator(wiring.Component):
             n1 = k - top + d.cfg.stride     # t0 + s + K of row 1
             m.d.sync += [
                 rows_avail.eq(avail), ready.eq(avail >= first_need),
-                n_next.eq(n1),
+                n_next.eq(n1), n_after.eq(n1 + d.cfg.stride),
                 need_next.eq(Mux(n1 >= d.cfg.height, d.cfg.height,
                                  Mux(n1 > first_need, n1, first_need))),
                 running.eq(1), cfg.eq(d.cfg), base.eq(d.base), base_slot.eq(d.base_slot),
@@ -437,14 +442,13 @@ class WindowGenerator(wiring.Component):
                 h_last.eq(d.cfg.height - 1), w_last.eq(d.cfg.width - 1),
                 cap.eq(d.cfg.height - k),
                 need_min.eq(first_need), need.eq(first_need),
-                low.eq(d.base),
                 c.eq(0), g.eq(0), gbase.eq(0), remaining.eq(d.cfg.cout), ox.eq(0), oy.eq(0),
             ]
             for ky in range(k):
                 value = ky - top
                 res = d.base_slot + value + slots   # in 0 .. 3 * slots
                 m.d.sync += [
-                    t[ky].eq(value),
+                    t[ky].eq(value), t_nx[ky].eq(value + d.cfg.stride),
                     t_res[ky].eq(Mux(res >= 2 * slots, res - 2 * slots,
                                      Mux(res >= slots, res - slots, res))),
                     t_below[ky].eq(value < 0),
@@ -453,9 +457,9 @@ class WindowGenerator(wiring.Component):
                 ]
             for kx in range(k):
                 init = col_init(kx, left, d.cfg.width - 1)
-                for regs_, name in ((u, "u"), (u0, "u")):
-                    m.d.sync += regs_[kx].eq(init["u"])
                 m.d.sync += [
+                    u[kx].eq(init["u"]), u0[kx].eq(init["u"]),
+                    u_nx[kx].eq(init["u"] + d.cfg.stride), u0_nx[kx].eq(init["u"] + d.cfg.stride),
                     u_q[kx].eq(init["q"]), u0_q[kx].eq(init["q"]),
                     u_r[kx].eq(init["r"]), u0_r[kx].eq(init["r"]),
                     u_qm[kx].eq(Mux(init["u"] < 0, -mc, 0)),
@@ -467,8 +471,9 @@ class WindowGenerator(wiring.Component):
         # ---- sequencer step -----------------------------------------------------------------
         def next_column():
             for kx in range(k):
-                nu = u[kx] + stride
-                m.d.sync += [u[kx].eq(nu), u_left[kx].eq(nu < 0), u_right[kx].eq(nu > w_last)]
+                nu = u_nx[kx]
+                m.d.sync += [u[kx].eq(nu), u_nx[kx].eq(nu + stride),
+                             u_left[kx].eq(nu < 0), u_right[kx].eq(nu > w_last)]
                 if k == 1:  # every column is its own quotient
                     m.d.sync += [u_q[kx].eq(nu),
                                  u_qm[kx].eq(u_qm[kx] + Mux(stride == 2, 2 * mc, mc))]
@@ -489,25 +494,24 @@ class WindowGenerator(wiring.Component):
 
         def first_column():
             for kx in range(k):
-                m.d.sync += [u[kx].eq(u0[kx]), u_q[kx].eq(u0_q[kx]), u_r[kx].eq(u0_r[kx]),
+                m.d.sync += [u[kx].eq(u0[kx]), u_nx[kx].eq(u0_nx[kx]),
+                             u_q[kx].eq(u0_q[kx]), u_r[kx].eq(u0_r[kx]),
                              u_qm[kx].eq(Mux(u0[kx] < 0, -mc, 0)),
                              u_left[kx].eq(u0_left[kx]), u_right[kx].eq(u0_right[kx]),
                              bcol[kx].eq(kx >> log_block),
                              bcol_f[kx].eq(kx & (p.block - 1))]
 
         def next_row():
-            nt0 = t[0] + stride
-            nn = n_next + stride             # t0 + s + K of the row after the next
+            nn = n_after                     # t0 + s + K of the row after the next
             m.d.comb += row_adv.eq(1)
             m.d.sync += [
-                need.eq(need_next), n_next.eq(nn),
+                need.eq(need_next), n_next.eq(nn), n_after.eq(nn + stride),
                 need_next.eq(Mux(nn > h_last, h_last + 1, Mux(nn > need_min, nn, need_min))),
-                low.eq(base + Mux(nt0 < 0, 0, Mux(nt0 > cap, Mux(cap < 0, 0, cap), nt0))),
             ]
             for ky in range(k):
-                nt = t[ky] + stride
+                nt = t_nx[ky]
                 m.d.sync += [
-                    t[ky].eq(nt),
+                    t[ky].eq(nt), t_nx[ky].eq(nt + stride),
                     t_res[ky].eq(advance_mod(t_res[ky], slots)),
                     t_below[ky].eq(nt < 0), t_above[ky].eq(nt > h_last),
                 ]
@@ -538,8 +542,18 @@ class WindowGenerator(wiring.Component):
                             m.d.sync += oy.eq(oy + 1)
                             next_row()
                         with m.Else():
-                            # every row of the frame is behind: the next frame's base
-                            m.d.sync += [running.eq(0), low.eq(base + cfg.height)]
+                            m.d.sync += running.eq(0)
+
+        # The low-water mark follows the row two cycles late, which is only more careful: it
+        # never rises. (When the frame is done, every row of it is behind: the next base.)
+        t0 = t[0]
+        low_base = Signal.like(base)     # the base low_rel is relative to
+        m.d.sync += [
+            low_rel.eq(Mux(~running, cfg.height,
+                           Mux(t0 < 0, 0, Mux(t0 > cap, Mux(cap < 0, 0, cap), t0)))),
+            low_base.eq(base),
+            low.eq(low_base + low_rel),
+        ]
 
         # ---- B: registers loaded on the issue edge (when en) --------------------------------
         def stage(name, shape, value):

@@ -93,7 +93,8 @@ def schedule(params, cfgs):
     # reader
     running, r = False, None
     low = 0
-    low_pipe = [0] * window_unit.LOW_WATER_DELAY   # low as it travels towards the read
+    # low as it travels towards the read: two cycles to compute it, then the pipeline stages
+    low_pipe = [0] * (window_unit.LOW_WATER_DELAY + 2)
     edge = 0
     done_frames = 0
     while done_frames < len(cfgs):
