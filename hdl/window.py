@@ -407,10 +407,12 @@ class WindowGenerator(wiring.Component):
         m.d.sync += [rows_avail.eq(avail_next),
                      ready.eq(Mux(row_adv, avail_next >= need_next, avail_next >= need))]
         rows_ready = ready
-        last_c = c == cin_m1
-        last_g = remaining <= p.lanes
-        last_x = ox == wout_m1
-        last_y = oy == hout_m1
+        # "last" flags of the counters are registers, made with the counters' next values
+        last_c = reg("last_c", 1)
+        last_g = reg("last_g", 1)
+        last_x = reg("last_x", 1)
+        last_y = reg("last_y", 1)
+        cout_le_lanes = reg("cout_le_lanes", 1)    # one group only
         issue = Signal()
         m.d.comb += issue.eq(running & rows_ready & en)
 
@@ -439,6 +441,10 @@ class WindowGenerator(wiring.Component):
                 hout_m1.eq(Mux(d.cfg.stride == 2, hp >> 1, hp)),
                 wout_m1.eq(Mux(d.cfg.stride == 2, wp >> 1, wp)),
                 cin_m1.eq(d.cfg.cin - 1),
+                last_c.eq(d.cfg.cin == 1), last_g.eq(d.cfg.cout <= p.lanes),
+                cout_le_lanes.eq(d.cfg.cout <= p.lanes),
+                last_x.eq(Mux(d.cfg.stride == 2, wp >> 1, wp) == 0),
+                last_y.eq(Mux(d.cfg.stride == 2, hp >> 1, hp) == 0),
                 h_last.eq(d.cfg.height - 1), w_last.eq(d.cfg.width - 1),
                 cap.eq(d.cfg.height - k),
                 need_min.eq(first_need), need.eq(first_need),
@@ -524,22 +530,24 @@ class WindowGenerator(wiring.Component):
 
         with m.If(issue):
             with m.If(~last_c):
-                m.d.sync += c.eq(c + 1)
+                m.d.sync += [c.eq(c + 1), last_c.eq(c + 1 == cin_m1)]
             with m.Else():
-                m.d.sync += c.eq(0)
+                m.d.sync += [c.eq(0), last_c.eq(cin_m1 == 0)]
                 with m.If(~last_g):
                     m.d.sync += [g.eq(g + 1), gbase.eq(gbase + mc),
-                                 remaining.eq(remaining - p.lanes)]
+                                 remaining.eq(remaining - p.lanes),
+                                 last_g.eq(remaining <= 2 * p.lanes)]
                 with m.Else():
-                    m.d.sync += [g.eq(0), gbase.eq(0), remaining.eq(cfg.cout)]
+                    m.d.sync += [g.eq(0), gbase.eq(0), remaining.eq(cfg.cout),
+                                 last_g.eq(cout_le_lanes)]
                     with m.If(~last_x):
-                        m.d.sync += ox.eq(ox + 1)
+                        m.d.sync += [ox.eq(ox + 1), last_x.eq(ox + 1 == wout_m1)]
                         next_column()
                     with m.Else():
-                        m.d.sync += ox.eq(0)
+                        m.d.sync += [ox.eq(0), last_x.eq(wout_m1 == 0)]
                         first_column()
                         with m.If(~last_y):
-                            m.d.sync += oy.eq(oy + 1)
+                            m.d.sync += [oy.eq(oy + 1), last_y.eq(oy + 1 == hout_m1)]
                             next_row()
                         with m.Else():
                             m.d.sync += running.eq(0)
