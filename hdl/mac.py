@@ -11,9 +11,10 @@ enabled, so they hold their previous values and the multiplier inputs (and so it
 toggle, and the adder tree takes 0 for them. The same holds for the lanes beyond the last group's
 output channels. Every multiplier has its own operand registers, next to its DSP block.
 
-Pipeline (one beat per cycle; every stage advances together with ``en``, which is the output
-skid buffer's registered ``ready``, so the consumer's ``ready`` reaches no further than that
-buffer)::
+Pipeline (one beat per cycle). The pipeline never stalls: every stage register loads on every
+edge, the output beats go into a :class:`hdl.credit.CreditQueue`, and a beat is taken only when
+the queue has room for every output in flight (``i.ready`` is the queue's registered credit), so
+no enable has to reach every register and the consumer's ``ready`` reaches only the queue::
 
     S1  beat registered; weight word read (its address travels with the beat)
     S2  operand registers, enabled per tap (not skipped): the multipliers' inputs
@@ -23,7 +24,7 @@ buffer)::
     SC  accumulate: first channel from the bias, else the accumulator, plus the lane sum
     SR  round: total + 2**(shift - 1), after the last channel
     SS  shift right by ``shift`` (arithmetic)
-        saturate, zero the lanes beyond ``cout``: the output beat, into the output skid buffer
+        saturate, zero the lanes beyond ``cout``: the output beat, into the output queue
 
 :func:`latency` gives the clock edges from a beat entering the array to its output beat being
 valid at ``o`` (the last channel's beat).
@@ -40,11 +41,17 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
+from . import credit
 from .arith import lut_multiply
-from .skid import SkidBuffer
+from .credit import CreditQueue
 from .window_layout import output_layout, skip_layout
 
 __all__ = ["MacArray", "ParamWriteSignature", "latency", "tree_stages"]
+
+
+def _queue_depth(params):
+    """Output queue entries: the pipeline's length plus slack for full rate."""
+    return 1 << (latency(params) + 3).bit_length()
 
 
 def tree_stages(params):
@@ -54,9 +61,9 @@ def tree_stages(params):
 
 def latency(params):
     """Clock edges from the transfer of a channel's last beat into the array to its output beat
-    being valid on ``o``: S2, S3, the tree stages, SA, SC, SR, SS and the output skid buffer
-    (S1 is loaded on the transfer edge itself)."""
-    return 2 + tree_stages(params) + 5
+    being valid on ``o``: S2, S3, the tree stages, SA, SC, SR, SS and the output queue (S1 is
+    loaded on the transfer edge itself)."""
+    return 2 + tree_stages(params) + 4 + credit.LATENCY
 
 
 class ParamWriteSignature(wiring.Signature):
@@ -129,26 +136,27 @@ class MacArray(wiring.Component):
             b_write.en.eq(Mux(self.write.b_en, Const(1, lanes) << self.write.b_lane, 0)),
         ]
 
-        m.submodules.out = out = SkidBuffer(output_layout(p))
+        # outputs in flight are at most the pipeline's length, plus the queue's own latency
+        m.submodules.out = out = CreditQueue(output_layout(p), _queue_depth(p))
         wiring.connect(m, out.o, wiring.flipped(self.o))
-        en = Signal()   # every stage advances (the output buffer can take one more beat)
-        m.d.comb += [en.eq(out.i.ready), self.i.ready.eq(en)]
+        take = Signal()
+        m.d.comb += [self.i.ready.eq(out.credit), take.eq(self.i.valid & out.credit),
+                     out.reserve.eq(take & self.i.payload.window.last)]
 
         meta = data.StructLayout({"first": 1, "last": 1, "end": 1, "group": range(p.groups),
                                   "lanes": range(lanes + 1), "shift": p.shift_width})
 
         def stage(name, shape, value):
-            """A pipeline register loaded on ``en``."""
+            """A pipeline register (loaded on every edge)."""
             reg = Signal(shape, name=name)
-            with m.If(en):
-                m.d.sync += reg.eq(value)
+            m.d.sync += reg.eq(value)
             return reg
 
         # S1: register the beat; read its weight word.
         beat = self.i.payload
         w_read = weights.read_port()
-        m.d.comb += [w_read.addr.eq(beat.window.weight_addr), w_read.en.eq(en)]
-        v1 = stage("v1", 1, self.i.valid)
+        m.d.comb += [w_read.addr.eq(beat.window.weight_addr), w_read.en.eq(1)]
+        v1 = stage("v1", 1, take)
         taps1 = stage("taps1", data.ArrayLayout(signed(p.act_width), taps), beat.window.taps)
         skip1 = stage("skip1", taps, beat.skip_mask | beat.skip_zero)
         meta1 = stage("meta1", meta, Cat(beat.window.first, beat.window.last, beat.window.end,
@@ -157,8 +165,8 @@ class MacArray(wiring.Component):
 
         # S2: operand registers, enabled only for taps that are performed.
         load = Signal(taps)
-        m.d.comb += [load.eq(Mux(en & v1, ~skip1, 0)), self.operand_load.eq(load),
-                     self.operand_skip.eq(Mux(en & v1, skip1, 0))]
+        m.d.comb += [load.eq(Mux(v1, ~skip1, 0)), self.operand_load.eq(load),
+                     self.operand_skip.eq(Mux(v1, skip1, 0))]
         v2 = stage("v2", 1, v1)
         skip2 = stage("skip2", taps, skip1)
         meta2 = stage("meta2", meta, meta1)
@@ -205,7 +213,7 @@ class MacArray(wiring.Component):
         # and registered, so the memory's output drives a register, not the accumulator's adder.
         acc_shape = signed(p.acc_width)
         b_read = biases.read_port()
-        m.d.comb += [b_read.addr.eq(metas[-2].group), b_read.en.eq(en)]
+        m.d.comb += [b_read.addr.eq(metas[-2].group), b_read.en.eq(1)]
         bias_a = stage("bias_a", bias_row, b_read.data)
         va = stage("va", 1, valid)
         meta_a = stage("meta_a", meta, meta_now)
@@ -215,7 +223,7 @@ class MacArray(wiring.Component):
         # holds the output's total, and the next beat may overwrite it one edge later, when SR
         # has taken it
         accs = [Signal(acc_shape, name=f"acc_l{lane}") for lane in range(lanes)]
-        with m.If(en & va):
+        with m.If(va):
             for lane in range(lanes):
                 m.d.sync += accs[lane].eq(Mux(meta_a.first, bias_a[lane], accs[lane]) +
                                           sums_a[lane])
@@ -242,5 +250,5 @@ class MacArray(wiring.Component):
             m.d.comb += result.data[lane].eq(
                 Mux(lane < meta_s.lanes, Mux(value > hi, hi, Mux(value < lo, lo, value)), 0))
         m.d.comb += [result.end.eq(meta_s.end), out.i.payload.eq(result), out.i.valid.eq(vs)]
-        m.d.comb += self.busy.eq(v1 | v2 | v3 | valid | va | vt | vr | vs | out.o.valid)
+        m.d.comb += self.busy.eq(v1 | v2 | v3 | valid | va | vt | vr | vs | out.busy)
         return m

