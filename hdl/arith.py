@@ -7,7 +7,12 @@ product). A product by a constant is written here as the shifts and adds of its 
 
 from amaranth.hdl import Const, Mux, Value
 
-__all__ = ["times_const", "lut_multiply"]
+__all__ = ["times_const", "lut_multiply", "NO_RW_CHECK"]
+
+#: Memory attribute for memories whose reads never collide with a write that matters (each use
+#: says why): Yosys then maps the read port straight to the block RAM's output, without the soft
+#: logic that would emulate a defined read-during-write result.
+NO_RW_CHECK = {"no_rw_check": 1}
 
 
 def times_const(value, constant):

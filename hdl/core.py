@@ -189,6 +189,7 @@ class ConvCore(wiring.Component):
             connect(m, grad_skid.o, learning.i_grad)
             m.d.comb += [
                 learning.geometry.eq(regs.config),
+                learning.hold.eq(regs.config_settling),
                 learning.learning_rate.eq(regs.learning_rate),
                 learning.direction.eq(regs.direction),
                 learning.threshold_w_data.eq(regs.threshold_w_data),

@@ -35,8 +35,8 @@ from .threshold_update import ThresholdUpdater
 __all__ = ["MaskLearning", "learning_error_layout", "INITIAL_THRESHOLD", "update_latency"]
 
 INITIAL_THRESHOLD = fixed.ONE // 2
-#: cycles gradients wait after the geometry changes (its registered copies settle)
-_SETTLE = 3
+#: cycles a geometry must hold before an update starts (its registered copies settle)
+SETTLE = 4
 
 
 def update_latency(params, padding_blocks):
@@ -44,7 +44,7 @@ def update_latency(params, padding_blocks):
     which ``busy`` is sampled low (the new threshold and mask are in place)."""
     from .mask_gen import end_latency
     from .threshold_update import LATENCY
-    return end_latency(params, padding_blocks) + LATENCY + 2
+    return end_latency(params, padding_blocks) + LATENCY + 4
 
 
 def learning_error_layout():
@@ -61,6 +61,7 @@ class MaskLearning(wiring.Component):
             "i_grad": In(stream.Signature(gradient_layout())),
             "o_scores": Out(stream.Signature(score_layout(params))),
             "geometry": In(config_layout(params)),
+            "hold": In(1),
             "bank_busy": In(1),
             "learning_rate": In(fixed.LEARNING_RATE.width),
             "direction": In(1),
@@ -96,32 +97,40 @@ class MaskLearning(wiring.Component):
         active = Signal()    # an update's values are arriving (its first came, its last not yet)
         dropping = Signal()  # ... and they are dropped: the geometry was invalid at the first
         busy = Signal()
-        m.d.comb += [busy.eq(gen.busy | updating | upd.busy | (active & dropping)),
-                     self.busy.eq(busy)]
+        m.d.comb += busy.eq(gen.busy | updating | upd.busy | (active & dropping))
 
-        # The geometry is registered; the units use the copy, which holds still during an
-        # update. After it changes (an apply), gradients wait a few cycles while the mask
-        # generator's own registers of it settle.
+        # The geometry is registered; the units use the copy, which holds still from an
+        # update's first value to its end. No update starts while ``hold`` is high (the core
+        # holds it for a few cycles after an apply) or for a few cycles after reset, while the
+        # copy and the mask generator's own registers of it settle.
+        in_update = Signal()      # an update's first value was taken and it has not ended
+        busy_r = Signal()
+        settle = Signal(range(SETTLE + 1), init=SETTLE)
         geometry = Signal.like(self.geometry)
-        settle = Signal(range(_SETTLE + 1), init=_SETTLE)
-        with m.If(~busy):
+        m.d.sync += busy_r.eq(busy)
+        with m.If(settle != 0):
+            m.d.sync += settle.eq(settle - 1)
+        with m.If(~in_update):
             m.d.sync += geometry.eq(self.geometry)
-            with m.If(geometry.as_value() != self.geometry.as_value()):
-                m.d.sync += settle.eq(_SETTLE)
-            with m.Elif(settle != 0):
-                m.d.sync += settle.eq(settle - 1)
-
         grad = self.i_grad
+        taken = grad.valid & grad.ready
+        with m.If(taken):
+            m.d.sync += in_update.eq(1)
+        with m.Elif(~busy_r & ~active):
+            m.d.sync += in_update.eq(0)
+        # busy as the host sees it: until threshold writes are taken again
+        m.d.comb += self.busy.eq(busy | busy_r | in_update)
+
         invalid = geometry.errors.frame_size | geometry.errors.pad
         drop = Signal()
         m.d.comb += drop.eq(Mux(active, dropping, invalid))
-        with m.If(active | (settle == 0)):
+        with m.If(active | (~self.hold & (settle == 0))):
             with m.If(drop):
                 m.d.comb += grad.ready.eq(1)
             with m.Else():
                 m.d.comb += [gen.i.payload.eq(grad.payload), gen.i.valid.eq(grad.valid),
                              grad.ready.eq(gen.i.ready)]
-        with m.If(grad.valid & grad.ready):
+        with m.If(taken):
             m.d.sync += active.eq(~grad.payload.last)
             with m.If(~active):
                 m.d.sync += dropping.eq(invalid)
@@ -149,7 +158,8 @@ class MaskLearning(wiring.Component):
             m.d.sync += [threshold.eq(upd.new_threshold), updates.eq(updates + 1),
                          updating.eq(0)]
         with m.If(self.threshold_w_en):
-            with m.If(busy):
+            # (registered: an update reads the threshold many cycles after it becomes busy)
+            with m.If(busy_r | in_update):
                 m.d.comb += self.error.busy_write.eq(1)
             with m.Elif(self.threshold_w_data > fixed.ONE):
                 m.d.comb += self.error.threshold_range.eq(1)

@@ -17,8 +17,10 @@ the queue has room for every output in flight (``i.ready`` is the queue's regist
 no enable has to reach every register and the consumer's ``ready`` reaches only the queue::
 
     S1  beat registered; weight word read (its address travels with the beat)
-    S2  operand registers, enabled per tap (not skipped): the multipliers' inputs
+    S2  operand registers, enabled per tap (not skipped) and per lane (the group's channels)
+    SI  the multipliers' input registers (copies)
     S3  product registers (the multipliers' outputs; one DSP block per product)
+    SP  the products registered again
     S4.. adder tree, two levels per stage (ceil(log2(K*K)) levels), skipped taps taken as 0
     SA  lane sums registered beside the group's bias word (read two stages earlier)
     SC  accumulate: first channel from the bias, else the accumulator, plus the lane sum
@@ -42,7 +44,7 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from . import credit
-from .arith import lut_multiply
+from .arith import NO_RW_CHECK, lut_multiply
 from .credit import CreditQueue
 from .window_layout import output_layout, skip_layout
 
@@ -61,9 +63,9 @@ def tree_stages(params):
 
 def latency(params):
     """Clock edges from the transfer of a channel's last beat into the array to its output beat
-    being valid on ``o``: S2, S3, the tree stages, SA, SC, SR, SS and the output queue (S1 is
-    loaded on the transfer edge itself)."""
-    return 2 + tree_stages(params) + 4 + credit.LATENCY
+    being valid on ``o``: S2, SI, S3, SP, the tree stages, SA, SC, SR, SS and the output queue
+    (S1 is loaded on the transfer edge itself)."""
+    return 4 + tree_stages(params) + 4 + credit.LATENCY
 
 
 class ParamWriteSignature(wiring.Signature):
@@ -118,10 +120,13 @@ class MacArray(wiring.Component):
         taps, lanes = p.taps, p.lanes
 
         weight_row = data.ArrayLayout(signed(p.weight_width), lanes * taps)  # [lane * K*K + tap]
+        # Written only while no frame is in flight, so a read never collides with a write that
+        # matters: ``no_rw_check`` spares the collision logic Yosys would put after the memory.
         m.submodules.weights = weights = Memory(shape=weight_row, depth=p.groups * p.max_cin,
-                                                init=[])
+                                                init=[], attrs=NO_RW_CHECK)
         bias_row = data.ArrayLayout(signed(p.bias_width), lanes)
-        m.submodules.biases = biases = Memory(shape=bias_row, depth=p.groups, init=[])
+        m.submodules.biases = biases = Memory(shape=bias_row, depth=p.groups, init=[],
+                                              attrs=NO_RW_CHECK)
 
         w_write = weights.write_port(granularity=1)  # one element (weight) per enable bit
         m.d.comb += [
@@ -179,24 +184,43 @@ class MacArray(wiring.Component):
                     m.d.sync += [self.a_operand[lane][t].eq(taps1[t]),
                                  self.w_operand[lane][t].eq(w_read.data[lane * taps + t])]
 
-        # S3: products (a held operand pair gives a held product: skipped taps do not toggle).
+        # SI: the multipliers' own input registers, plain copies of the operand registers (held
+        # operands stay held). With a fan-out of one each, the placer puts them at their DSP
+        # block, so the multiplier's path is a DSP block between two adjacent registers.
+        # (Yosys does not fold registers into ECP5 DSP blocks; these stand in for theirs.)
+        vi = stage("vi", 1, v2)
+        skipi = stage("skipi", taps, skip2)
+        metai = stage("metai", meta, meta2)
+        operand_layout = data.ArrayLayout(signed(p.act_width), taps)
+        a_in = [stage(f"a_in_l{lane}", operand_layout, self.a_operand[lane])
+                for lane in range(lanes)]
+        w_in = [stage(f"w_in_l{lane}", data.ArrayLayout(signed(p.weight_width), taps),
+                      self.w_operand[lane]) for lane in range(lanes)]
+
+        # S3: products, and SP: the products registered again (their output registers)
         product_shape = signed(p.act_width + p.weight_width)
-        v3 = stage("v3", 1, v2)
-        skip3 = stage("skip3", taps, skip2)
-        meta3 = stage("meta3", meta, meta2)
+        v3 = stage("v3", 1, vi)
+        skip3 = stage("skip3", taps, skipi)
+        meta3 = stage("meta3", meta, metai)
+
         def multiply(lane, t):
-            a, w = self.a_operand[lane][t], self.w_operand[lane][t]
+            a, w = a_in[lane][t], w_in[lane][t]
             if lane * taps + t < p.dsp_multipliers:
                 return a * w            # a DSP block
             return lut_multiply(a, w)   # past the DSP budget (CoreParams.dsp_limit)
         products = [[stage(f"product_l{lane}_t{t}", product_shape, multiply(lane, t))
                      for t in range(taps)] for lane in range(lanes)]
+        vp = stage("vp", 1, v3)
+        skipp = stage("skipp", taps, skip3)
+        metap = stage("metap", meta, meta3)
+        products = [[stage(f"product_r_l{lane}_t{t}", product_shape, products[lane][t])
+                     for t in range(taps)] for lane in range(lanes)]
 
         # S4..: adder tree, two levels per stage; skipped taps enter as 0.
-        level = [[Mux(skip3[t], 0, products[lane][t]) for t in range(taps)]
+        level = [[Mux(skipp[t], 0, products[lane][t]) for t in range(taps)]
                  for lane in range(lanes)]
-        valid, meta_now = v3, meta3
-        metas = [meta2, meta3]     # the meta of each stage, for the bias read below
+        valid, meta_now = vp, metap
+        metas = [meta3, metap]     # the meta of each stage, for the bias read below
         for s in range(tree_stages(p)):
             for _ in range(2):
                 level = [[values[i] + values[i + 1] if i + 1 < len(values) else values[i]
@@ -250,5 +274,5 @@ class MacArray(wiring.Component):
             m.d.comb += result.data[lane].eq(
                 Mux(lane < meta_s.lanes, Mux(value > hi, hi, Mux(value < lo, lo, value)), 0))
         m.d.comb += [result.end.eq(meta_s.end), out.i.payload.eq(result), out.i.valid.eq(vs)]
-        m.d.comb += self.busy.eq(v1 | v2 | v3 | valid | va | vt | vr | vs | out.busy)
+        m.d.comb += self.busy.eq(v1 | v2 | vi | v3 | vp | valid | va | vt | vr | vs | out.busy)
         return m

@@ -47,7 +47,7 @@ from ..golden import fixed
 from .divider import Divider, divider_latency
 from .mask_regfile import WORD
 from .regmap import config_layout
-from .arith import times_const
+from .arith import NO_RW_CHECK, times_const
 
 __all__ = ["MaskGenerator", "gradient_layout", "score_layout", "totals_layout", "end_latency",
            "COUNT_WIDTH", "DIVIDER_LATENCY"]
@@ -152,8 +152,12 @@ class MaskGenerator(wiring.Component):
                      start_x.eq(Mux(first_in_rows & (left == 0), left + width, 0))]
 
         acc_layout = data.StructLayout({"sum": sum_shape.width, "count": COUNT_WIDTH})
-        m.submodules.sums = sums = Memory(shape=acc_layout, depth=blocks, init=[])
-        m.submodules.relevance = relevance = Memory(shape=SCORE_WIDTH, depth=blocks, init=[])
+        # (a read that meets a write of its block is replaced by forwarding, and the relevance
+        # memory is written and read in different passes: collisions never matter)
+        m.submodules.sums = sums = Memory(shape=acc_layout, depth=blocks, init=[],
+                                          attrs=NO_RW_CHECK)
+        m.submodules.relevance = relevance = Memory(shape=SCORE_WIDTH, depth=blocks, init=[],
+                                                    attrs=NO_RW_CHECK)
         m.submodules.divider = divider = Divider(max(sum_shape.width, SCORE_WIDTH) + SCORE_WIDTH,
                                                  max(COUNT_WIDTH, SCORE_WIDTH), SCORE_WIDTH)
 

@@ -24,6 +24,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from .frame_check import cross_errors
+from .learning import SETTLE
 from .regbus import RegisterBus
 from .regmap import (CONFIG_REGISTERS, COUNTER_WIDTH, COUNTERS, MASK_ACTIVE,
                      MASK_SHADOW, REGISTERS, by_name, config_layout, config_reset, error_layout)
@@ -93,6 +94,8 @@ class ControlRegisters(wiring.Component):
     status : In(status layout)         STATUS bits (config_invalid is computed here)
     error_in : In(error layout)        error pulses of the other units
     errors : Out(error layout)         the sticky ERRORS flags
+    config_settling : Out(1)           (register) the configuration was applied in the last
+                                       few cycles: units holding registered copies wait
     """
 
     def __init__(self, params, mask_words):
@@ -112,6 +115,7 @@ class ControlRegisters(wiring.Component):
             "status": In(status_layout()),
             "error_in": In(error_layout()),
             "errors": Out(error_layout()),
+            "config_settling": Out(1),
         })
 
     def elaborate(self, platform):
@@ -124,6 +128,10 @@ class ControlRegisters(wiring.Component):
         staged = Signal(config_layout(p), init=config_reset(p))
         applied = Signal(config_layout(p), init=config_reset(p))
         cross = cross_errors(staged, p)  # checked before applying: a frame start reads flags
+        settling = Signal(range(SETTLE + 1))
+        m.d.comb += self.config_settling.eq(settling != 0)
+        with m.If(settling != 0):
+            m.d.sync += settling.eq(settling - 1)
         m.d.comb += self.config.eq(applied)
         rate = Signal(16)
         direction = Signal()
@@ -173,7 +181,7 @@ class ControlRegisters(wiring.Component):
                         m.d.comb += self.clear_counters.eq(
                             wdata[ctrl.field("clear_counters").offset])
                         with m.If(wdata[ctrl.field("apply_config").offset]):
-                            m.d.sync += applied.eq(staged)
+                            m.d.sync += [applied.eq(staged), settling.eq(SETTLE)]
                             for name, flag in cross.items():
                                 m.d.sync += applied.errors[name].eq(flag)
                 with m.Case(by_name("ERRORS").addr):

@@ -68,6 +68,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
+from .arith import NO_RW_CHECK
 from .frame_check import frame_error_layout
 from .params import PadMode
 from .regmap import CONFIG_ERRORS, config_layout
@@ -134,8 +135,10 @@ class WindowGenerator(wiring.Component):
 
         # --- line buffer memories: [row bank][column bank], two rows each --------------------
         self._low_bits = max(1, ceil_log2(p.bank_depth))
-        banks = [[Memory(shape=signed(p.act_width), depth=2 << self._low_bits, init=[])
-                  for _ in range(k)] for _ in range(k)]
+        # A row is written only into a slot no window still to be read needs (the low-water
+        # rule), so a read never collides with a write that matters: ``no_rw_check``.
+        banks = [[Memory(shape=signed(p.act_width), depth=2 << self._low_bits, init=[],
+                         attrs=NO_RW_CHECK) for _ in range(k)] for _ in range(k)]
         for r in range(k):
             for b in range(k):
                 m.submodules[f"line_r{r}_b{b}"] = banks[r][b]
@@ -414,6 +417,7 @@ class WindowGenerator(wiring.Component):
         # "last" flags of the counters are registers, made with the counters' next values
         last_c = reg("last_c", 1)
         last_g = reg("last_g", 1)
+        last_cg = reg("last_cg", 1)      # last_c & last_g, a register of its own
         last_x = reg("last_x", 1)
         last_y = reg("last_y", 1)
         cout_le_lanes = reg("cout_le_lanes", 1)    # one group only
@@ -446,6 +450,7 @@ class WindowGenerator(wiring.Component):
                 wout_m1.eq(Mux(d.cfg.stride == 2, wp >> 1, wp)),
                 cin_m1.eq(d.cfg.cin - 1),
                 last_c.eq(d.cfg.cin == 1), last_g.eq(d.cfg.cout <= p.lanes),
+                last_cg.eq((d.cfg.cin == 1) & (d.cfg.cout <= p.lanes)),
                 cout_le_lanes.eq(d.cfg.cout <= p.lanes),
                 last_x.eq(Mux(d.cfg.stride == 2, wp >> 1, wp) == 0),
                 last_y.eq(Mux(d.cfg.stride == 2, hp >> 1, hp) == 0),
@@ -532,29 +537,42 @@ class WindowGenerator(wiring.Component):
                 else:
                     m.d.sync += brow[ky].eq(brow[ky] + nf[log_block:])
 
+        # The counters' decisions, from registers: ``last_cg`` (the window is the last of its
+        # position) is kept as a register of its own, so the wide updates of the column and row
+        # geometry hang on one small AND of registers.
+        end_position = issue & last_cg
+        next_last_c = Signal()
+        next_last_g = Signal()
+        m.d.comb += [next_last_c.eq(last_c), next_last_g.eq(last_g)]
         with m.If(issue):
             with m.If(~last_c):
-                m.d.sync += [c.eq(c + 1), last_c.eq(c + 1 == cin_m1)]
+                m.d.sync += c.eq(c + 1)
+                m.d.comb += next_last_c.eq(c + 1 == cin_m1)
             with m.Else():
-                m.d.sync += [c.eq(0), last_c.eq(cin_m1 == 0)]
+                m.d.sync += c.eq(0)
+                m.d.comb += next_last_c.eq(cin_m1 == 0)
                 with m.If(~last_g):
                     m.d.sync += [g.eq(g + 1), gbase.eq(gbase + mc),
-                                 remaining.eq(remaining - p.lanes),
-                                 last_g.eq(remaining <= 2 * p.lanes)]
+                                 remaining.eq(remaining - p.lanes)]
+                    m.d.comb += next_last_g.eq(remaining <= 2 * p.lanes)
                 with m.Else():
-                    m.d.sync += [g.eq(0), gbase.eq(0), remaining.eq(cfg.cout),
-                                 last_g.eq(cout_le_lanes)]
-                    with m.If(~last_x):
-                        m.d.sync += [ox.eq(ox + 1), last_x.eq(ox + 1 == wout_m1)]
-                        next_column()
-                    with m.Else():
-                        m.d.sync += [ox.eq(0), last_x.eq(wout_m1 == 0)]
-                        first_column()
-                        with m.If(~last_y):
-                            m.d.sync += [oy.eq(oy + 1), last_y.eq(oy + 1 == hout_m1)]
-                            next_row()
-                        with m.Else():
-                            m.d.sync += running.eq(0)
+                    m.d.sync += [g.eq(0), gbase.eq(0), remaining.eq(cfg.cout)]
+                    m.d.comb += next_last_g.eq(cout_le_lanes)
+        with m.If(issue):
+            m.d.sync += [last_c.eq(next_last_c), last_g.eq(next_last_g),
+                         last_cg.eq(next_last_c & next_last_g)]
+        with m.If(end_position):
+            with m.If(~last_x):
+                m.d.sync += [ox.eq(ox + 1), last_x.eq(ox + 1 == wout_m1)]
+                next_column()
+            with m.Else():
+                m.d.sync += [ox.eq(0), last_x.eq(wout_m1 == 0)]
+                first_column()
+                with m.If(~last_y):
+                    m.d.sync += [oy.eq(oy + 1), last_y.eq(oy + 1 == hout_m1)]
+                    next_row()
+                with m.Else():
+                    m.d.sync += running.eq(0)
 
         # The low-water mark follows the row two cycles late, which is only more careful: it
         # never rises. (When the frame is done, every row of it is behind: the next base.)

@@ -173,6 +173,10 @@ def synthesize(design, family, workdir, name):
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         raise RuntimeError(f"yosys failed ({log}):\n{result.stderr[-2000:]}")
+    packed = {}
+    if family == "ecp5":   # registers into the DSP and block-RAM blocks (sim/pack_ecp5.py)
+        from .pack_ecp5 import pack
+        packed = dict(pack(netlist, netlist))
     stat = (workdir / f"{name}_{family}_stat.txt").read_text()
     cells = _CELLS[family]
     resources = {key: _count(stat, names) for key, names in cells.items()}
@@ -180,8 +184,9 @@ def synthesize(design, family, workdir, name):
     text = log.read_text()
     warnings = sorted({line.strip() for line in text.splitlines()
                        if line.startswith("Warning") and "abc9_map.v" not in line})
+    resources["ff"] -= packed.get("flip_flops", 0)    # now inside DSP and block-RAM blocks
     return {"netlist": netlist, "resources": resources, "yosys_warnings": warnings,
-            "synth_seconds": seconds}
+            "synth_seconds": seconds, "packed": packed}
 
 
 def place(netlist, device, seed, freq, workdir, name):
