@@ -146,6 +146,7 @@ class ConvCore(wiring.Component):
         busy = Signal()  # a frame is in flight somewhere in the datapath (a first beat waiting
         # in the input buffer is not: its frame has not started)
         busy_r = Signal()
+        load_hold = Signal()
         m.d.comb += busy.eq(window.busy | skip.o.valid | mac.busy)
         m.d.sync += busy_r.eq(busy)
 
@@ -154,12 +155,14 @@ class ConvCore(wiring.Component):
             window.config.eq(regs.config),
             loader.config.eq(regs.config),
             # weights never change under a frame: loads wait for the datapath to drain, and
-            # frames wait while a load waits or runs. (The window generator's own busy covers
-            # a frame from the cycle after it starts; a registered copy of the whole datapath's
-            # busy covers the rest, a cycle late, which only delays a load by a cycle.)
-            loader.hold.eq(window.busy | busy_r),
+            # frames wait while a load waits or runs. The loader's hold is a register: a frame
+            # that starts this cycle (``window.start``; busy covers it from the next) holds it
+            # from the next edge, and a frame cannot start while a load word waits. The
+            # drained datapath releases it a cycle late, which only delays a load by a cycle.
+            loader.hold.eq(load_hold),
             window.hold.eq(loader.busy),
         ]
+        m.d.sync += load_hold.eq(window.start | busy)
 
         # --- block mask: host and learning unit write the shadow bank, frames swap it in ------
         m.d.comb += [

@@ -151,17 +151,21 @@ class MacArray(wiring.Component):
         meta = data.StructLayout({"first": 1, "last": 1, "end": 1, "group": range(p.groups),
                                   "lanes": range(lanes + 1), "shift": p.shift_width})
 
-        def stage(name, shape, value):
-            """A pipeline register (loaded on every edge)."""
-            reg = Signal(shape, name=name)
+        def stage(name, shape, value, *, valid=False):
+            """A pipeline register (loaded on every edge). Only valid bits are reset; data
+            registers follow them (a reset on each would keep DSP and block-RAM registers out)."""
+            reg = Signal(shape, name=name, reset_less=not valid)
             m.d.sync += reg.eq(value)
             return reg
 
         # S1: register the beat; read its weight word.
         beat = self.i.payload
-        w_read = weights.read_port()
-        m.d.comb += [w_read.addr.eq(beat.window.weight_addr), w_read.en.eq(1)]
-        v1 = stage("v1", 1, take)
+        # (asynchronous ports and plain registers, which Yosys folds into the block RAM without
+        # collision logic: see the window generator's line buffer)
+        w_read = weights.read_port(domain="comb")
+        m.d.comb += w_read.addr.eq(beat.window.weight_addr)
+        weights1 = stage("weights1", weight_row, w_read.data)
+        v1 = stage("v1", 1, take, valid=True)
         taps1 = stage("taps1", data.ArrayLayout(signed(p.act_width), taps), beat.window.taps)
         skip1 = stage("skip1", taps, beat.skip_mask | beat.skip_zero)
         meta1 = stage("meta1", meta, Cat(beat.window.first, beat.window.last, beat.window.end,
@@ -172,7 +176,7 @@ class MacArray(wiring.Component):
         load = Signal(taps)
         m.d.comb += [load.eq(Mux(v1, ~skip1, 0)), self.operand_load.eq(load),
                      self.operand_skip.eq(Mux(v1, skip1, 0))]
-        v2 = stage("v2", 1, v1)
+        v2 = stage("v2", 1, v1, valid=True)
         skip2 = stage("skip2", taps, skip1)
         meta2 = stage("meta2", meta, meta1)
         # lanes beyond the group's output channels do not load either: their outputs are
@@ -182,13 +186,13 @@ class MacArray(wiring.Component):
             for t in range(taps):
                 with m.If(load[t] & active):
                     m.d.sync += [self.a_operand[lane][t].eq(taps1[t]),
-                                 self.w_operand[lane][t].eq(w_read.data[lane * taps + t])]
+                                 self.w_operand[lane][t].eq(weights1[lane * taps + t])]
 
         # SI: the multipliers' own input registers, plain copies of the operand registers (held
         # operands stay held). With a fan-out of one each, the placer puts them at their DSP
         # block, so the multiplier's path is a DSP block between two adjacent registers.
         # (Yosys does not fold registers into ECP5 DSP blocks; these stand in for theirs.)
-        vi = stage("vi", 1, v2)
+        vi = stage("vi", 1, v2, valid=True)
         skipi = stage("skipi", taps, skip2)
         metai = stage("metai", meta, meta2)
         operand_layout = data.ArrayLayout(signed(p.act_width), taps)
@@ -199,7 +203,7 @@ class MacArray(wiring.Component):
 
         # S3: products, and SP: the products registered again (their output registers)
         product_shape = signed(p.act_width + p.weight_width)
-        v3 = stage("v3", 1, vi)
+        v3 = stage("v3", 1, vi, valid=True)
         skip3 = stage("skip3", taps, skipi)
         meta3 = stage("meta3", meta, metai)
 
@@ -210,7 +214,7 @@ class MacArray(wiring.Component):
             return lut_multiply(a, w)   # past the DSP budget (CoreParams.dsp_limit)
         products = [[stage(f"product_l{lane}_t{t}", product_shape, multiply(lane, t))
                      for t in range(taps)] for lane in range(lanes)]
-        vp = stage("vp", 1, v3)
+        vp = stage("vp", 1, v3, valid=True)
         skipp = stage("skipp", taps, skip3)
         metap = stage("metap", meta, meta3)
         products = [[stage(f"product_r_l{lane}_t{t}", product_shape, products[lane][t])
@@ -228,7 +232,7 @@ class MacArray(wiring.Component):
             width = p.act_width + p.weight_width + min(ceil_log2(taps), 2 * (s + 1))
             level = [[stage(f"tree{s}_l{lane}_{i}", signed(width), value)
                       for i, value in enumerate(values)] for lane, values in enumerate(level)]
-            valid = stage(f"v_tree{s}", 1, valid)
+            valid = stage(f"v_tree{s}", 1, valid, valid=True)
             meta_now = stage(f"meta_tree{s}", meta, meta_now)
             metas.append(meta_now)
         sums = [values[0] for values in level]
@@ -236,10 +240,10 @@ class MacArray(wiring.Component):
         # SA: the lane sums beside the group's bias word. The word is read two stages ahead
         # and registered, so the memory's output drives a register, not the accumulator's adder.
         acc_shape = signed(p.acc_width)
-        b_read = biases.read_port()
-        m.d.comb += [b_read.addr.eq(metas[-2].group), b_read.en.eq(1)]
-        bias_a = stage("bias_a", bias_row, b_read.data)
-        va = stage("va", 1, valid)
+        b_read = biases.read_port(domain="comb")
+        m.d.comb += b_read.addr.eq(metas[-2].group)
+        bias_a = stage("bias_a", bias_row, stage("bias_read", bias_row, b_read.data))
+        va = stage("va", 1, valid, valid=True)
         meta_a = stage("meta_a", meta, meta_now)
         sums_a = [stage(f"sum_l{lane}", sums[lane].shape(), sums[lane])
                   for lane in range(lanes)]
@@ -251,18 +255,18 @@ class MacArray(wiring.Component):
             for lane in range(lanes):
                 m.d.sync += accs[lane].eq(Mux(meta_a.first, bias_a[lane], accs[lane]) +
                                           sums_a[lane])
-        vt = stage("vt", 1, va & meta_a.last)
+        vt = stage("vt", 1, va & meta_a.last, valid=True)
         meta_t = stage("meta_t", meta, meta_a)
         half = Mux(meta_a.shift == 0, 0,
                    Const(1, p.acc_width) << (meta_a.shift - 1)[:p.shift_width])
         half_t = stage("half", p.acc_width, half)
         # SR: round half up (one bit wider: the sum may carry)
-        vr = stage("vr", 1, vt)
+        vr = stage("vr", 1, vt, valid=True)
         meta_r = stage("meta_r", meta, meta_t)
         rounded = [stage(f"rounded_l{lane}", signed(p.acc_width + 1), accs[lane] + half_t)
                    for lane in range(lanes)]
         # SS: arithmetic shift
-        vs = stage("vs", 1, vr)
+        vs = stage("vs", 1, vr, valid=True)
         meta_s = stage("meta_s", meta, meta_r)
         shifted = [stage(f"shifted_l{lane}", signed(p.acc_width + 1),
                          rounded[lane] >> meta_r.shift) for lane in range(lanes)]

@@ -36,7 +36,7 @@ threshold unit's). A ``last`` that is not at the end of a plane pulses ``error``
 completes, from the values received).
 """
 
-from amaranth.hdl import Module, Mux, Signal, Value, signed
+from amaranth.hdl import Cat, Module, Mux, Signal, Value, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -270,23 +270,30 @@ class MaskGenerator(wiring.Component):
 
         # --- block-grid pass ------------------------------------------------------------------
         index = Signal(range(blocks + 1))
-        br = Signal(range(grid_h + 1))
         bc = Signal(range(grid_w + 1))
-        r0 = Signal(range((grid_h + 1) * p.block + 1))     # br * block, by increments
-        c0 = Signal(range((grid_w + 1) * p.block + 1))
-        r0b = Signal(range((grid_h + 2) * p.block + 1))    # (br + 1) * block
-        c0b = Signal(range((grid_w + 2) * p.block + 1))
         grid_rows = Signal(range(grid_h + 1))
         grid_cols = Signal(range(grid_w + 1))
         m.d.sync += [grid_rows.eq((hp + p.block - 1) >> log_block),
                      grid_cols.eq((wp + p.block - 1) >> log_block)]
-        in_frame = (br < grid_rows) & (bc < grid_cols)
         # a block holds padding unless its part of the frame lies inside the interior (its end
-        # is clipped to the padded frame, which reaches past the interior only with a pad)
-        inside_rows = (r0 >= top) & ((r0b <= th) | no_bottom)
-        inside_cols = (c0 >= left) & ((c0b <= lw) | lw_is_end)
+        # is clipped to the padded frame, which reaches past the interior only with a pad).
+        # Each grid row's and column's two flags (in the frame, inside the interior) depend on
+        # the update's geometry alone: they are registers, and the pass shifts through copies
+        # of them, so the block's decision is one LUT of four flip-flops.
+        row_flags = Signal(2 * grid_h)
+        col_flags = Signal(2 * grid_w)
+        m.d.sync += [
+            row_flags.eq(Cat(Cat(j < grid_rows,
+                                 (j * p.block >= top) & (((j + 1) * p.block <= th) | no_bottom))
+                             for j in range(grid_h))),
+            col_flags.eq(Cat(Cat(j < grid_cols,
+                                 (j * p.block >= left) & (((j + 1) * p.block <= lw) | lw_is_end))
+                             for j in range(grid_w))),
+        ]
+        row_walk = Signal.like(row_flags)
+        col_walk = Signal.like(col_flags)
         pad_block = Signal()
-        m.d.comb += pad_block.eq(in_frame & ~(inside_rows & inside_cols))
+        m.d.comb += pad_block.eq(row_walk[0] & col_walk[0] & ~(row_walk[1] & col_walk[1]))
         last_index = index == blocks - 1
 
         largest = Signal(SCORE_WIDTH)
@@ -302,15 +309,13 @@ class MaskGenerator(wiring.Component):
         def advance_grid():
             """Move to the next block index (row-major over the largest grid)."""
             with m.If(bc == grid_w - 1):
-                m.d.sync += [bc.eq(0), c0.eq(0), c0b.eq(p.block), br.eq(br + 1),
-                             r0.eq(r0b), r0b.eq(r0b + p.block)]
+                m.d.sync += [bc.eq(0), row_walk.eq(row_walk >> 2), col_walk.eq(col_flags)]
             with m.Else():
-                m.d.sync += [bc.eq(bc + 1), c0.eq(c0b), c0b.eq(c0b + p.block)]
+                m.d.sync += [bc.eq(bc + 1), col_walk.eq(col_walk >> 2)]
             m.d.sync += index.eq(index + 1)
 
         def restart_grid():
-            m.d.sync += [index.eq(0), br.eq(0), bc.eq(0), r0.eq(0), c0.eq(0), r0b.eq(p.block),
-                         c0b.eq(p.block)]
+            m.d.sync += [index.eq(0), bc.eq(0), row_walk.eq(row_flags), col_walk.eq(col_flags)]
 
         # mask words and the commit leave through registers (one edge later, in order)
         mask_en = Signal()

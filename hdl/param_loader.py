@@ -6,7 +6,8 @@ Stream order (one signed 16-bit word per beat, ``last`` on the final one), for t
     w[co][c][ky][kx]   for co < cout, c < cin, ky < K, kx < K   (PyTorch's weight.flatten())
     bias[co]           for co < cout
 
-One word per cycle once a load has started. A load starts only while ``hold`` is low (the core
+One word per cycle once a load has started (a load starts a cycle after its first word arrives:
+the channel counts are registered first). A load starts only while ``hold`` is low (the core
 holds it while a frame is in flight, since frames read the memories); the first word waits
 meanwhile, and ``busy`` is high from the moment a word waits until the load ends, so the core
 starts no frame in between. Errors (``error`` pulses, the core keeps a sticky flag):
@@ -50,10 +51,10 @@ class ParamLoader(wiring.Component):
         p = self._params
         word = self.i.payload
 
-        cin = Signal(16)
-        cout = Signal(16)
-        c = Signal(16)
-        co = Signal(16)
+        cin_m1 = Signal(range(p.max_cin))     # the load's channel counts, less one
+        cout_m1 = Signal(range(p.max_cout))
+        c = Signal(range(p.max_cin))
+        co = Signal(range(p.max_cout))
         tap = Signal(range(p.taps))
         lane = Signal(range(p.lanes))
         group = Signal(range(p.groups))
@@ -81,20 +82,18 @@ class ParamLoader(wiring.Component):
 
         with m.FSM(name="load"):
             with m.State("IDLE"):
-                m.d.comb += [self.i.ready.eq(~self.hold), self.busy.eq(self.i.valid)]
-                with m.If(fire):
-                    bad = self.config.errors.channels
-                    m.d.sync += [cin.eq(self.config.cin), cout.eq(self.config.cout)]
-                    with m.If(bad):
+                # A waiting word starts the load a cycle later, from LOAD: the channel counts
+                # are registered here first, so no compare in LOAD reaches back to the
+                # configuration registers.
+                m.d.comb += self.busy.eq(self.i.valid)
+                with m.If(self.i.valid & ~self.hold):
+                    m.d.sync += [cin_m1.eq(self.config.cin - 1),
+                                 cout_m1.eq(self.config.cout - 1)]
+                    with m.If(self.config.errors.channels):
                         m.d.comb += self.error.eq(1)
-                        with m.If(~word.last):
-                            m.next = "DRAIN"
+                        m.next = "DRAIN"
                     with m.Else():
-                        # The first word is a weight (w[0][0][0][0]); handle it as in LOAD.
-                        m.d.comb += self.write.w_en.eq(1)
-                        m.d.comb += self.error.eq((word.data < w_lo) | (word.data > w_hi))
-                        self._advance(m, p, self.config.cin, self.config.cout, c, co, tap, lane,
-                                      group, weights_done, word, restart, lbase, gbase)
+                        m.next = "LOAD"
             with m.State("LOAD"):
                 m.d.comb += [self.i.ready.eq(1), self.busy.eq(1)]
                 with m.If(fire):
@@ -104,18 +103,18 @@ class ParamLoader(wiring.Component):
                     with m.Else():
                         m.d.comb += [self.write.w_en.eq(1),
                                      self.error.eq((word.data < w_lo) | (word.data > w_hi))]
-                    self._advance(m, p, cin, cout, c, co, tap, lane, group, weights_done, word,
-                                  restart, lbase, gbase)
+                    self._advance(m, p, cin_m1, cout_m1, c, co, tap, lane, group, weights_done,
+                                  word, restart, lbase, gbase)
             with m.State("DRAIN"):
                 m.d.comb += [self.i.ready.eq(1), self.busy.eq(1)]
                 with m.If(fire & word.last):
                     m.next = "IDLE"
         return m
 
-    def _advance(self, m, p, cin, cout, c, co, tap, lane, group, weights_done, word, restart,
-                 lbase, gbase):
+    def _advance(self, m, p, cin_m1, cout_m1, c, co, tap, lane, group, weights_done, word,
+                 restart, lbase, gbase):
         """Step to the next word position; end the load at the final bias or at ``last``."""
-        final = weights_done & (co == cout - 1)
+        final = weights_done & (co == cout_m1)
         with m.If(final):
             m.d.sync += restart()
             with m.If(~word.last):
@@ -138,11 +137,11 @@ class ParamLoader(wiring.Component):
                     m.d.sync += [lane.eq(lane + 1), lbase.eq(lbase + p.taps)]
             with m.Elif(tap != p.taps - 1):
                 m.d.sync += tap.eq(tap + 1)
-            with m.Elif(c != cin - 1):
+            with m.Elif(c != cin_m1):
                 m.d.sync += [tap.eq(0), c.eq(c + 1)]
             with m.Else():
                 m.d.sync += [tap.eq(0), c.eq(0)]
-                with m.If(co == cout - 1):  # weights complete: biases from co = 0
+                with m.If(co == cout_m1):  # weights complete: biases from co = 0
                     m.d.sync += [co.eq(0), lane.eq(0), group.eq(0), lbase.eq(0), gbase.eq(0),
                                  weights_done.eq(1)]
                 with m.Elif(lane == p.lanes - 1):

@@ -107,6 +107,8 @@ class WindowGenerator(wiring.Component):
     o : Out(stream)              windows
     error : Out(frame error layout)  error pulses (config checks, input length)
     busy : Out(1)                a frame is being received or windows are being produced
+    start : Out(1)               a frame starts (the writer takes its configuration); ``busy``
+                                 covers it from the next cycle
     """
 
     def __init__(self, params):
@@ -122,6 +124,7 @@ class WindowGenerator(wiring.Component):
             "o": Out(stream.Signature(window_layout(p))),
             "error": Out(frame_error_layout()),
             "busy": Out(1),
+            "start": Out(1),
         })
 
     @property
@@ -278,6 +281,7 @@ class WindowGenerator(wiring.Component):
                             pushed.base_slot.eq(slot),
                             pushed.swap.eq(swap),
                             frames.w_en.eq(1),
+                            self.start.eq(1),
                         ]
                         with m.If(swap):
                             m.d.sync += claimed.eq(1)
@@ -425,8 +429,8 @@ class WindowGenerator(wiring.Component):
         m.d.comb += [issue.eq(running & rows_ready & out.credit), out.reserve.eq(issue)]
 
         # mask rows of the window's tap rows (the bank active when the window is issued)
-        mask_rows = Array(self.mask[r * grid_w:min((r + 1) * grid_w, p.mask_bits)]
-                          for r in range(grid_h))
+        mask_rows = [self.mask[r * grid_w:min((r + 1) * grid_w, p.mask_bits)]
+                     for r in range(grid_h)]
 
         # ---- frame start --------------------------------------------------------------------
         m.d.comb += reader_idle.eq(~running)
@@ -586,8 +590,10 @@ class WindowGenerator(wiring.Component):
         ]
 
         # ---- B: registers loaded on the issue edge (every stage loads on every edge) --------
-        def stage(name, shape, value):
-            r = Signal(shape, name=name)
+        def stage(name, shape, value, *, valid=False):
+            # only the valid bits are reset: data registers follow them, and a reset on every
+            # data register costs a wide reset net and keeps block-RAM output registers out
+            r = Signal(shape, name=name, reset_less=not valid)
             m.d.sync += r.eq(value)
             return r
 
@@ -607,30 +613,34 @@ class WindowGenerator(wiring.Component):
             meta_a.shift.eq(cfg.shift), meta_a.zero_gating.eq(cfg.zero_gating),
             meta_a.mode.eq(cfg.mode), meta_a.pad_value.eq(cfg.pad_value),
         ]
-        vb = stage("vb", 1, issue)
+        vb = stage("vb", 1, issue, valid=True)
         meta_b = stage("meta_b", meta_layout, meta_a)
-        low_b = stage("low_b", p.vrow_width, low)
+        low_b = stage("low_b", p.vrow_width, low, valid=True)
         base_slot_b = stage("base_slot_b", range(slots), base_slot)
-        tb = [stage(f"tb{ky}", signed(_COORD), t[ky]) for ky in range(k)]
+        # Where C uses a coordinate, it is a padding distance (below K) or a residue (below 2K):
+        # the registers keep only the low bits that range needs, so C's adders are short.
+        near = signed(ceil_log2(4 * k) + 2)
+        tb = [stage(f"tb{ky}", near, t[ky]) for ky in range(k)]
         tb_res = [stage(f"tb_res{ky}", range(slots), t_res[ky]) for ky in range(k)]
         tb_below = [stage(f"tb_below{ky}", 1, t_below[ky]) for ky in range(k)]
         tb_above = [stage(f"tb_above{ky}", 1, t_above[ky]) for ky in range(k)]
-        tb_d = [stage(f"tb_d{ky}", signed(_COORD), t[ky] - h_last) for ky in range(k)]
-        ub_q = [stage(f"ub_q{kx}", signed(_COORD), u_q[kx]) for kx in range(k)]
+        tb_d = [stage(f"tb_d{ky}", near, t[ky] - h_last) for ky in range(k)]
         ub_r = [stage(f"ub_r{kx}", range(k), u_r[kx]) for kx in range(k)]
         ub_qm = [stage(f"ub_qm{kx}", u_qm[kx].shape(), u_qm[kx]) for kx in range(k)]
-        ub = [stage(f"ub{kx}", signed(_COORD), u[kx]) for kx in range(k)]
+        ub_qm1 = [stage(f"ub_qm1_{kx}", u_qm[kx].shape(), u_qm[kx] - mc) for kx in range(k)]
+        ub_qm2 = [stage(f"ub_qm2_{kx}", u_qm[kx].shape(), u_qm[kx] - 2 * mc) for kx in range(k)]
+        ub = [stage(f"ub{kx}", near, u[kx]) for kx in range(k)]
         ub_left = [stage(f"ub_left{kx}", 1, u_left[kx]) for kx in range(k)]
         ub_right = [stage(f"ub_right{kx}", 1, u_right[kx]) for kx in range(k)]
-        ub_e = [stage(f"ub_e{kx}", signed(_COORD), u[kx] - w_last) for kx in range(k)]
+        ub_e = [stage(f"ub_e{kx}", near, u[kx] - w_last) for kx in range(k)]
         brow_b = [stage(f"brow_b{ky}", values(grid_h), brow[ky]) for ky in range(k)]
         bcol_b = [stage(f"bcol_b{kx}", values(grid_w), bcol[kx]) for kx in range(k)]
 
         # ---- C: source rows (slot residue) and columns (bank, q * max_cin) -------------------
         reflect = meta_b.mode == PadMode.REFLECT
-        vc = stage("vc", 1, vb)
+        vc = stage("vc", 1, vb, valid=True)
         meta_c = stage("meta_c", meta_layout, meta_b)
-        low_c = stage("low_c", p.vrow_width, low_b)
+        low_c = stage("low_c", p.vrow_width, low_b, valid=True)
         row_bank_c, row_half_c, pad_row_c = [], [], []
         for ky in range(k):
             res = tb_res[ky]
@@ -653,7 +663,7 @@ class WindowGenerator(wiring.Component):
             # right, e = u - (W - 1) > 0: reflect reads u - 2e, replicate u - e
             back = Mux(reflect, r - 2 * ub_e[kx], r - ub_e[kx])    # > -2K
             right_r = Mux(back < -k, back + 2 * k, Mux(back < 0, back + k, back))
-            right_qm = Mux(back < -k, qm - 2 * mc, Mux(back < 0, qm - mc, qm))
+            right_qm = Mux(back < -k, ub_qm2[kx], Mux(back < 0, ub_qm1[kx], qm))
             bank = Mux(ub_left[kx], left_r, Mux(ub_right[kx], right_r, r))
             qm_src = Mux(ub_left[kx], 0, Mux(ub_right[kx], right_qm, qm))
             col_bank_c.append(stage(f"col_bank{kx}", values(k), bank[:col_bits]))
@@ -661,14 +671,20 @@ class WindowGenerator(wiring.Component):
             pad_col_c.append(ub_left[kx] | ub_right[kx])
         pad_cols_c = stage("pad_cols", k, Cat(pad_col_c))
         # the mask rows of the window's tap rows, looked up a cycle after the issue: a swap
-        # requested with a frame start lands before its first window gets here
-        rows_c = [stage(f"mask_row{ky}", grid_w, mask_rows[brow_b[ky]]) for ky in range(k)]
+        # requested with a frame start lands before its first window gets here. The lookup is
+        # a mux over every row of the mask: it takes three stages (row within a group of four,
+        # group, bit), so no stage has more than a few levels of logic.
+        groups = [mask_rows[j:j + 4] for j in range(0, grid_h, 4)]
+        rows_c = [[stage(f"mask_row{ky}_g{j}", grid_w,
+                         Array(group)[brow_b[ky][:2]] if len(group) > 1 else group[0])
+                   for j, group in enumerate(groups)] for ky in range(k)]
+        brow_c = [stage(f"brow_c{ky}", values(grid_h), brow_b[ky]) for ky in range(k)]
         bcol_c = [stage(f"bcol_c{kx}", values(grid_w), bcol_b[kx]) for kx in range(k)]
 
         # ---- D: read addresses per column bank, halves per row bank -------------------------
-        vd = stage("vd", 1, vc)
+        vd = stage("vd", 1, vc, valid=True)
         meta_d = stage("meta_d", meta_layout, meta_c)
-        low_d = stage("low_d", p.vrow_width, low_c)
+        low_d = stage("low_d", p.vrow_width, low_c, valid=True)
         m.d.comb += [low_water.eq(low_d), self._low_water_next.eq(low_c)]
         addr_d = []
         for b in range(k):
@@ -688,27 +704,33 @@ class WindowGenerator(wiring.Component):
         col_bank_d = [stage(f"col_bank_d{kx}", values(k), col_bank_c[kx]) for kx in range(k)]
         pad_d = stage("pad_d", p.taps, Cat(pad_rows_c[ky] | pad_cols_c[kx]
                                            for ky in range(k) for kx in range(k)))
-        keep_d = stage("keep_d", p.taps, Cat(rows_c[ky].bit_select(bcol_c[kx], 1)
-                                             for ky in range(k) for kx in range(k)))
+        rows_d = [stage(f"mask_row{ky}", grid_w,
+                        Array(rows_c[ky])[brow_c[ky][2:]] if len(groups) > 1 else rows_c[ky][0])
+                  for ky in range(k)]
+        bcol_d = [stage(f"bcol_d{kx}", values(grid_w), bcol_c[kx]) for kx in range(k)]
 
         # ---- memory read (data in E) --------------------------------------------------------
+        # An asynchronous read port and a plain register: Yosys folds the register into the
+        # block RAM and, because the memory is marked no_rw_check, drops the collision logic it
+        # would put after a synchronous port (which it emulates read-first, in soft logic).
         read_data = []
         for r in range(k):
             row = []
             for b in range(k):
-                port = banks[r][b].read_port()
-                m.d.comb += [port.addr.eq(Cat(addr_d[b], half_d[r])), port.en.eq(1)]
-                row.append(port.data)
+                port = banks[r][b].read_port(domain="comb")
+                m.d.comb += port.addr.eq(Cat(addr_d[b], half_d[r]))
+                row.append(stage(f"read_r{r}_b{b}", signed(p.act_width), port.data))
             read_data.append(row)
-        ve = stage("ve", 1, vd)
+        ve = stage("ve", 1, vd, valid=True)
         meta_e = stage("meta_e", meta_layout, meta_d)
         row_bank_e = [stage(f"row_bank_e{ky}", values(k), row_bank_d[ky]) for ky in range(k)]
         col_bank_e = [stage(f"col_bank_e{kx}", values(k), col_bank_d[kx]) for kx in range(k)]
         pad_e = stage("pad_e", p.taps, pad_d)
-        keep_e = stage("keep_e", p.taps, keep_d)
+        keep_e = stage("keep_e", p.taps, Cat(rows_d[ky].bit_select(bcol_d[kx], 1)
+                                             for ky in range(k) for kx in range(k)))
 
         # ---- E -> F: register the words, then assemble the taps ------------------------------
-        vf = stage("vf", 1, ve)
+        vf = stage("vf", 1, ve, valid=True)
         meta_f = stage("meta_f", meta_layout, meta_e)
         words_f = [[stage(f"word_r{r}_b{b}", signed(p.act_width), read_data[r][b])
                     for b in range(k)] for r in range(k)]

@@ -203,7 +203,7 @@ def _core_params(args):
     from ..hdl.params import CoreParams
     return CoreParams(kernel=args.kernel, lanes=args.lanes, max_height=args.max_height,
                       max_width=args.max_width, max_cin=args.max_cin, max_cout=args.max_cout,
-                      block=args.block)
+                      block=args.block, learning=args.learning, dsp_limit=args.dsp_limit)
 
 
 def _synth(args):
@@ -224,7 +224,7 @@ def _synth(args):
                  place_design=not args.no_pnr)
     report["config"] = {name: getattr(params, name) for name in
                         ("kernel", "lanes", "max_height", "max_width", "max_cin", "max_cout",
-                         "block")}
+                         "block", "learning", "dsp_limit")}
     path = write_report(report, Path(args.out) / f"report_{args.target}.json")
     if args.json:
         print(json.dumps(report))
@@ -236,7 +236,10 @@ def _synth(args):
 def _print_synth(r, path):
     c = r["config"]
     print(f"padmask core K={c['kernel']}, {c['lanes']} lanes, {c['max_height']}x{c['max_width']},"
-          f" {c['max_cin']}/{c['max_cout']} channels on {r['device']}"
+          f" {c['max_cin']}/{c['max_cout']} channels"
+          f"{'' if c['learning'] else ', no learning units'}"
+          f"{'' if c['dsp_limit'] is None else ', at most %d DSP multipliers' % c['dsp_limit']}"
+          f" on {r['device']}"
           f"{' (ports wrapped in shift registers: +%d FF)' % r['wrapper_ff'] if r['wrapped'] else ''}")
     print(f"  LUT4 {r['lut']}, FF {r['ff']}, DSP {r['dsp']} of {r['dsp_available']}, "
           f"block RAM {r['bram']}, LUT RAM {r['lutram']}, carry {r['carry']}, "
@@ -282,6 +285,11 @@ def _core_options(parser):
     for name, default in (("kernel", 3), ("lanes", 4), ("max-height", 64), ("max-width", 64),
                           ("max-cin", 16), ("max-cout", 16), ("block", 4)):
         parser.add_argument(f"--{name}", type=int, default=default, help=f"(default {default})")
+    parser.add_argument("--no-learning", dest="learning", action="store_false",
+                        help="without the mask-learning units (the host writes every mask)")
+    parser.add_argument("--dsp-limit", type=int, default=None, metavar="N",
+                        help="at most N multipliers in DSP blocks, the rest in LUTs "
+                             "(default: all in DSPs)")
 
 
 def build_parser():

@@ -3,12 +3,17 @@ PyPI builds of Yosys and nextpnr (the ``fpga`` extra; nothing installed by hand)
 
 The flow, for the core and for a reference in the same run:
 
-1. Amaranth -> RTLIL; Yosys: ``proc; flatten -separator /; rename -hide w:*$*; synth_ecp5``
-   (or ``synth_ice40 -dsp``). The first and third steps are workarounds: Yosys 0.69 and 0.70
-   abort in ``abc9`` (``abc_ops_reintegrate`` assertions) on flattened padmask netlists when
-   ``synth_*`` flattens them with the default ``.`` separator (Amaranth's wire names already
-   contain dots), and, on some netlists, while wire names containing ``$`` (Amaranth's names
-   for unnamed or repeated signals) are public. Hiding those names changes nothing but names.
+1. Amaranth -> RTLIL with ``[``/``]`` in names replaced by ``_``; Yosys: ``proc; flatten
+   -separator /; rename -hide w:*$*; synth_ecp5`` (or ``synth_ice40 -dsp``). All but the last
+   step are workarounds: Yosys 0.69 and 0.70 abort in ``abc9`` (assertions in its
+   reintegration) on flattened padmask netlists when ``synth_*`` flattens them with the default
+   ``.`` separator (Amaranth's wire names already contain dots), while wire names containing
+   ``$`` (Amaranth's names for unnamed or repeated signals) are public, and while names contain
+   brackets (Amaranth's names for array elements, ``x[0]``, which is how Yosys names bits).
+   None of them changes anything but names.
+   ECP5 only: :mod:`.pack_ecp5` then moves the flip-flops around each multiplier into the
+   MULT18X18D's own input and output registers and those after a block RAM into its output
+   register, which ``synth_ecp5`` does not do (``synth_ice40`` has ``ice40_dsp``).
 2. nextpnr (``router2``: the default router spent tens of minutes on the full core), once per
    placement seed; the reported fmax is the median over the seeds.
 3. The reference: a registered signed 16x16 multiply-accumulate placed on the same part with the
@@ -155,12 +160,26 @@ def _count(stat_text, names):
     return total
 
 
+def _plain_names(text):
+    """RTLIL with ``[`` and ``]`` in identifiers replaced by ``_``.
+
+    Amaranth names the elements of arrays and layouts ``x[0]``, which is also how Yosys names
+    single bits. With such names in the flattened core, Yosys 0.69 and 0.70 abort in abc9's
+    reintegration (an assertion on connection widths in rtlil.cc) on some builds of the core
+    and not others; with the brackets renamed, none of the builds that aborted does. In RTLIL a
+    bit select follows a space (``\\x [0]``), so a bracket inside an identifier is part of a
+    name."""
+    def plain(match):
+        return "\\" + match.group(1).replace("[", "_").replace("]", "_")
+    return re.sub(r"\\(\S*\[\S*)", plain, text)
+
+
 def synthesize(design, family, workdir, name):
     """Yosys: RTLIL of ``design`` -> ``<name>.json`` netlist; returns resources and warnings."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     il = workdir / f"{name}.il"
-    il.write_text(rtlil.convert(design, name="top", ports=_ports_of(design)))
+    il.write_text(_plain_names(rtlil.convert(design, name="top", ports=_ports_of(design))))
     netlist = workdir / f"{name}_{family}.json"
     log = workdir / f"{name}_{family}_yosys.log"
     synth = ("synth_ecp5 -top top" if family == "ecp5" else "synth_ice40 -dsp -top top")

@@ -11,7 +11,6 @@ from amaranth.sim import Simulator
 
 from padmask.hdl.arith import lut_multiply, times_const
 from padmask.hdl.divider import Divider
-from padmask.hdl.divmod import divmod_const, reciprocal
 from padmask.hdl.mac import MacArray
 from padmask.hdl.mask_regfile import BlockMaskRegisterFile
 from padmask.hdl.regmap import ERROR_BITS
@@ -21,29 +20,6 @@ from padmask.sim.harness import run_core, simulate
 from padmask.sim import regs
 from padmask.sim.stream import Scoreboard, get, put
 from tests.core_cases import SMALL, frame, weights
-
-
-@pytest.mark.parametrize("divisor, max_value", [(1, 50), (2, 100), (3, 4095), (5, 2000),
-                                                (7, 4095), (9, 300), (4, 64)])
-def test_divmod_const_is_exact_over_its_range(divisor, max_value):
-    value = Signal(range(max_value + 1))
-    q, r = divmod_const(value, divisor, max_value)
-
-    async def bench(ctx):  # combinational: no clock
-        for v in range(max_value + 1):
-            ctx.set(value, v)
-            assert (ctx.get(q), ctx.get(r)) == divmod(v, divisor), v
-
-    sim = Simulator(Module())
-    sim.add_testbench(bench)
-    simulate(sim)
-
-
-def test_reciprocal_is_checked():
-    c, n = reciprocal(7, 4095)
-    assert all((v * c) >> n == v // 7 for v in range(4096))
-    with pytest.raises(ValueError, match="divisor must be positive, not 0"):
-        reciprocal(0, 10)
 
 
 def test_mask_register_file_swaps_only_when_committed_and_told():
