@@ -220,12 +220,14 @@ class ConvCore(wiring.Component):
         taps, lanes = p.taps, p.lanes
         beat = skip.o.payload
         fire = Signal()
+        n_performed = Signal(range(taps + 1))
         n_mask = Signal(range(taps + 1))
         n_zero = Signal(range(taps + 1))
         beat_lanes = Signal(range(lanes + 1))
         in_stall, out_stall = Signal(), Signal()
         m.d.sync += [
             fire.eq(skip.o.valid & skip.o.ready), beat_lanes.eq(beat.window.lanes),
+            n_performed.eq(_popcount(~(beat.skip_mask | beat.skip_zero))),
             n_mask.eq(_popcount(beat.skip_mask)), n_zero.eq(_popcount(beat.skip_zero)),
             in_stall.eq(window.i.ready & ~window.i.valid),  # receiving, no beat
             out_stall.eq(self.o.valid & ~self.o.ready),
@@ -235,8 +237,7 @@ class ConvCore(wiring.Component):
                 for name in ("performed", "mask", "zero")}
         m.d.sync += [
             fire2.eq(fire),
-            macs["performed"].eq(Mux(fire, _times_lanes(taps - n_mask - n_zero, beat_lanes,
-                                                         lanes), 0)),
+            macs["performed"].eq(Mux(fire, _times_lanes(n_performed, beat_lanes, lanes), 0)),
             macs["mask"].eq(Mux(fire, _times_lanes(n_mask, beat_lanes, lanes), 0)),
             macs["zero"].eq(Mux(fire, _times_lanes(n_zero, beat_lanes, lanes), 0)),
         ]

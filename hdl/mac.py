@@ -151,10 +151,10 @@ class MacArray(wiring.Component):
         meta = data.StructLayout({"first": 1, "last": 1, "end": 1, "group": range(p.groups),
                                   "lanes": range(lanes + 1), "shift": p.shift_width})
 
-        def stage(name, shape, value, *, valid=False):
-            """A pipeline register (loaded on every edge). Only valid bits are reset; data
-            registers follow them (a reset on each would keep DSP and block-RAM registers out)."""
-            reg = Signal(shape, name=name, reset_less=not valid)
+        def stage(name, shape, value, *, keep_reset=False):
+            """A pipeline register (loaded on every edge). Valid bits keep their reset; data
+            registers follow them and have none (a reset on each costs a wide reset net)."""
+            reg = Signal(shape, name=name, reset_less=not keep_reset)
             m.d.sync += reg.eq(value)
             return reg
 
@@ -165,7 +165,7 @@ class MacArray(wiring.Component):
         w_read = weights.read_port(domain="comb")
         m.d.comb += w_read.addr.eq(beat.window.weight_addr)
         weights1 = stage("weights1", weight_row, w_read.data)
-        v1 = stage("v1", 1, take, valid=True)
+        v1 = stage("v1", 1, take, keep_reset=True)
         taps1 = stage("taps1", data.ArrayLayout(signed(p.act_width), taps), beat.window.taps)
         skip1 = stage("skip1", taps, beat.skip_mask | beat.skip_zero)
         meta1 = stage("meta1", meta, Cat(beat.window.first, beat.window.last, beat.window.end,
@@ -176,7 +176,7 @@ class MacArray(wiring.Component):
         load = Signal(taps)
         m.d.comb += [load.eq(Mux(v1, ~skip1, 0)), self.operand_load.eq(load),
                      self.operand_skip.eq(Mux(v1, skip1, 0))]
-        v2 = stage("v2", 1, v1, valid=True)
+        v2 = stage("v2", 1, v1, keep_reset=True)
         skip2 = stage("skip2", taps, skip1)
         meta2 = stage("meta2", meta, meta1)
         # lanes beyond the group's output channels do not load either: their outputs are
@@ -192,7 +192,7 @@ class MacArray(wiring.Component):
         # operands stay held). With a fan-out of one each, the placer puts them at their DSP
         # block, so the multiplier's path is a DSP block between two adjacent registers.
         # (Yosys does not fold registers into ECP5 DSP blocks; these stand in for theirs.)
-        vi = stage("vi", 1, v2, valid=True)
+        vi = stage("vi", 1, v2, keep_reset=True)
         skipi = stage("skipi", taps, skip2)
         metai = stage("metai", meta, meta2)
         operand_layout = data.ArrayLayout(signed(p.act_width), taps)
@@ -203,8 +203,7 @@ class MacArray(wiring.Component):
 
         # S3: products, and SP: the products registered again (their output registers)
         product_shape = signed(p.act_width + p.weight_width)
-        v3 = stage("v3", 1, vi, valid=True)
-        skip3 = stage("skip3", taps, skipi)
+        v3 = stage("v3", 1, vi, keep_reset=True)
         meta3 = stage("meta3", meta, metai)
 
         def multiply(lane, t):
@@ -212,17 +211,23 @@ class MacArray(wiring.Component):
             if lane * taps + t < p.dsp_multipliers:
                 return a * w            # a DSP block
             return lut_multiply(a, w)   # past the DSP budget (CoreParams.dsp_limit)
-        products = [[stage(f"product_l{lane}_t{t}", product_shape, multiply(lane, t))
+        # (the product registers keep their reset: Yosys 0.70's ice40_dsp packs reset-less ones
+        # into SB_MAC16 and then drives the product to a constant, with "driver-driver
+        # conflict" warnings; with a reset both DSP families take them)
+        products = [[stage(f"product_l{lane}_t{t}", product_shape, multiply(lane, t),
+                           keep_reset=True)
                      for t in range(taps)] for lane in range(lanes)]
-        vp = stage("vp", 1, v3, valid=True)
-        skipp = stage("skipp", taps, skip3)
+        vp = stage("vp", 1, v3, keep_reset=True)
         metap = stage("metap", meta, meta3)
-        products = [[stage(f"product_r_l{lane}_t{t}", product_shape, products[lane][t])
+        # skipped taps are zeroed as the products are registered again, from a copy of the
+        # skip bits per lane (one bit would fan out to every product bit of every lane)
+        skip3_lanes = [stage(f"skip3_l{lane}", taps, skipi) for lane in range(lanes)]
+        products = [[stage(f"product_r_l{lane}_t{t}", product_shape,
+                           Mux(skip3_lanes[lane][t], 0, products[lane][t]), keep_reset=True)
                      for t in range(taps)] for lane in range(lanes)]
 
-        # S4..: adder tree, two levels per stage; skipped taps enter as 0.
-        level = [[Mux(skipp[t], 0, products[lane][t]) for t in range(taps)]
-                 for lane in range(lanes)]
+        # S4..: adder tree, two levels per stage
+        level = products
         valid, meta_now = vp, metap
         metas = [meta3, metap]     # the meta of each stage, for the bias read below
         for s in range(tree_stages(p)):
@@ -232,7 +237,7 @@ class MacArray(wiring.Component):
             width = p.act_width + p.weight_width + min(ceil_log2(taps), 2 * (s + 1))
             level = [[stage(f"tree{s}_l{lane}_{i}", signed(width), value)
                       for i, value in enumerate(values)] for lane, values in enumerate(level)]
-            valid = stage(f"v_tree{s}", 1, valid, valid=True)
+            valid = stage(f"v_tree{s}", 1, valid, keep_reset=True)
             meta_now = stage(f"meta_tree{s}", meta, meta_now)
             metas.append(meta_now)
         sums = [values[0] for values in level]
@@ -243,7 +248,7 @@ class MacArray(wiring.Component):
         b_read = biases.read_port(domain="comb")
         m.d.comb += b_read.addr.eq(metas[-2].group)
         bias_a = stage("bias_a", bias_row, stage("bias_read", bias_row, b_read.data))
-        va = stage("va", 1, valid, valid=True)
+        va = stage("va", 1, valid, keep_reset=True)
         meta_a = stage("meta_a", meta, meta_now)
         sums_a = [stage(f"sum_l{lane}", sums[lane].shape(), sums[lane])
                   for lane in range(lanes)]
@@ -255,18 +260,18 @@ class MacArray(wiring.Component):
             for lane in range(lanes):
                 m.d.sync += accs[lane].eq(Mux(meta_a.first, bias_a[lane], accs[lane]) +
                                           sums_a[lane])
-        vt = stage("vt", 1, va & meta_a.last, valid=True)
+        vt = stage("vt", 1, va & meta_a.last, keep_reset=True)
         meta_t = stage("meta_t", meta, meta_a)
         half = Mux(meta_a.shift == 0, 0,
                    Const(1, p.acc_width) << (meta_a.shift - 1)[:p.shift_width])
         half_t = stage("half", p.acc_width, half)
         # SR: round half up (one bit wider: the sum may carry)
-        vr = stage("vr", 1, vt, valid=True)
+        vr = stage("vr", 1, vt, keep_reset=True)
         meta_r = stage("meta_r", meta, meta_t)
         rounded = [stage(f"rounded_l{lane}", signed(p.acc_width + 1), accs[lane] + half_t)
                    for lane in range(lanes)]
         # SS: arithmetic shift
-        vs = stage("vs", 1, vr, valid=True)
+        vs = stage("vs", 1, vr, keep_reset=True)
         meta_s = stage("meta_s", meta, meta_r)
         shifted = [stage(f"shifted_l{lane}", signed(p.acc_width + 1),
                          rounded[lane] >> meta_r.shift) for lane in range(lanes)]

@@ -590,10 +590,10 @@ class WindowGenerator(wiring.Component):
         ]
 
         # ---- B: registers loaded on the issue edge (every stage loads on every edge) --------
-        def stage(name, shape, value, *, valid=False):
+        def stage(name, shape, value, *, keep_reset=False):
             # only the valid bits are reset: data registers follow them, and a reset on every
             # data register costs a wide reset net and keeps block-RAM output registers out
-            r = Signal(shape, name=name, reset_less=not valid)
+            r = Signal(shape, name=name, reset_less=not keep_reset)
             m.d.sync += r.eq(value)
             return r
 
@@ -613,9 +613,9 @@ class WindowGenerator(wiring.Component):
             meta_a.shift.eq(cfg.shift), meta_a.zero_gating.eq(cfg.zero_gating),
             meta_a.mode.eq(cfg.mode), meta_a.pad_value.eq(cfg.pad_value),
         ]
-        vb = stage("vb", 1, issue, valid=True)
+        vb = stage("vb", 1, issue, keep_reset=True)
         meta_b = stage("meta_b", meta_layout, meta_a)
-        low_b = stage("low_b", p.vrow_width, low, valid=True)
+        low_b = stage("low_b", p.vrow_width, low, keep_reset=True)
         base_slot_b = stage("base_slot_b", range(slots), base_slot)
         # Where C uses a coordinate, it is a padding distance (below K) or a residue (below 2K):
         # the registers keep only the low bits that range needs, so C's adders are short.
@@ -638,9 +638,9 @@ class WindowGenerator(wiring.Component):
 
         # ---- C: source rows (slot residue) and columns (bank, q * max_cin) -------------------
         reflect = meta_b.mode == PadMode.REFLECT
-        vc = stage("vc", 1, vb, valid=True)
+        vc = stage("vc", 1, vb, keep_reset=True)
         meta_c = stage("meta_c", meta_layout, meta_b)
-        low_c = stage("low_c", p.vrow_width, low_b, valid=True)
+        low_c = stage("low_c", p.vrow_width, low_b, keep_reset=True)
         row_bank_c, row_half_c, pad_row_c = [], [], []
         for ky in range(k):
             res = tb_res[ky]
@@ -682,9 +682,9 @@ class WindowGenerator(wiring.Component):
         bcol_c = [stage(f"bcol_c{kx}", values(grid_w), bcol_b[kx]) for kx in range(k)]
 
         # ---- D: read addresses per column bank, halves per row bank -------------------------
-        vd = stage("vd", 1, vc, valid=True)
+        vd = stage("vd", 1, vc, keep_reset=True)
         meta_d = stage("meta_d", meta_layout, meta_c)
-        low_d = stage("low_d", p.vrow_width, low_c, valid=True)
+        low_d = stage("low_d", p.vrow_width, low_c, keep_reset=True)
         m.d.comb += [low_water.eq(low_d), self._low_water_next.eq(low_c)]
         addr_d = []
         for b in range(k):
@@ -721,7 +721,7 @@ class WindowGenerator(wiring.Component):
                 m.d.comb += port.addr.eq(Cat(addr_d[b], half_d[r]))
                 row.append(stage(f"read_r{r}_b{b}", signed(p.act_width), port.data))
             read_data.append(row)
-        ve = stage("ve", 1, vd, valid=True)
+        ve = stage("ve", 1, vd, keep_reset=True)
         meta_e = stage("meta_e", meta_layout, meta_d)
         row_bank_e = [stage(f"row_bank_e{ky}", values(k), row_bank_d[ky]) for ky in range(k)]
         col_bank_e = [stage(f"col_bank_e{kx}", values(k), col_bank_d[kx]) for kx in range(k)]
@@ -730,7 +730,7 @@ class WindowGenerator(wiring.Component):
                                              for ky in range(k) for kx in range(k)))
 
         # ---- E -> F: register the words, then assemble the taps ------------------------------
-        vf = stage("vf", 1, ve, valid=True)
+        vf = stage("vf", 1, ve, keep_reset=True)
         meta_f = stage("meta_f", meta_layout, meta_e)
         words_f = [[stage(f"word_r{r}_b{b}", signed(p.act_width), read_data[r][b])
                     for b in range(k)] for r in range(k)]

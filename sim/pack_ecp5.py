@@ -130,9 +130,8 @@ def pack(path_in, path_out):
             p = output_ffs(name, [f"P{i}" for i in range(36)])
             ins_key = common_key(list(a) + list(b)) if a and b else None
             out_key = common_key(list(p.values())) if p else None
-            if ins_key is not None and out_key is not None and \
-                    (ins_key[1], ins_key[5]) != (out_key[1], out_key[5]):
-                out_key = None   # one clock and one reset for the block
+            if ins_key is not None and out_key is not None and ins_key[1] != out_key[1]:
+                out_key = None   # one clock for the block (the registers have resets of their own)
             if ins_key is not None:
                 for ffs in (a, b):
                     for ff, q_bit in ffs.items():
@@ -152,11 +151,11 @@ def pack(path_in, path_out):
                 for pin, ff in p.items():
                     conn[pin] = list(cells[ff]["connections"]["Q"])
                     removed.add(ff)
-                ctrl = control(out_key, "CE1", "RST0")
-                conn["CLK0"], conn["CE1"], conn["RST0"] = ctrl["CLK0"], ctrl["CE1"], ctrl["RST0"]
+                ctrl = control(out_key, "CE1", "RST1")
+                conn["CLK0"], conn["CE1"], conn["RST1"] = ctrl["CLK0"], ctrl["CE1"], ctrl["RST1"]
                 cell.setdefault("port_directions", {}).update(
-                    {pin: "input" for pin in ("CLK0", "CE1", "RST0")})
-                params.update(REG_OUTPUT_CLK="CLK0", REG_OUTPUT_CE="CE1", REG_OUTPUT_RST="RST0",
+                    {pin: "input" for pin in ("CLK0", "CE1", "RST1")})
+                params.update(REG_OUTPUT_CLK="CLK0", REG_OUTPUT_CE="CE1", REG_OUTPUT_RST="RST1",
                               RESETMODE="SYNC")
                 report["dsp_output"] += 1
         elif cell["type"] == "DP16KD":

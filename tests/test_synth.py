@@ -12,14 +12,26 @@ from padmask.sim import synth
 SMALL = CoreParams(kernel=3, lanes=2, max_height=16, max_width=16, max_cin=4, max_cout=4)
 
 
-@pytest.mark.parametrize("params", [SMALL, CoreParams(kernel=3, lanes=2, max_height=16,
-                                                      max_width=16, max_cin=4, max_cout=4,
-                                                      learning=False, dsp_limit=10)],
-                         ids=["learning", "no-learning-lut-multipliers"])
-def test_synthesis_maps_multipliers_to_dsp_blocks_only(params, tmp_path):
-    report = synth.run(ConvCore(params), target="ecp5", seeds=1, workdir=tmp_path,
+UP5K_LIKE = CoreParams(kernel=3, lanes=1, max_height=16, max_width=16, max_cin=4, max_cout=4,
+                       learning=False, dsp_limit=8)
+
+
+@pytest.mark.parametrize("params, target", [
+    (SMALL, "ecp5"),
+    (CoreParams(kernel=3, lanes=2, max_height=16, max_width=16, max_cin=4, max_cout=4,
+                learning=False, dsp_limit=10), "ecp5"),
+    (UP5K_LIKE, "ice40"),
+], ids=["learning", "no-learning-lut-multipliers", "ice40-eight-dsp"])
+def test_synthesis_maps_multipliers_to_dsp_blocks_only(params, target, tmp_path):
+    report = synth.run(ConvCore(params), target=target, seeds=1, workdir=tmp_path,
                        place_design=False)
     assert report["dsp"] == params.dsp_multipliers + params.learning
     assert report["latches"] == 0
     assert report["yosys_warnings"] == []
     assert report["lut"] > 0 and report["ff"] > 0 and report["bram"] + report["lutram"] > 0
+
+
+def test_bracketed_names_are_renamed_but_bit_selects_are_not():
+    text = "  wire width 8 \\counters[0]\n  connect \\a [2:0] \\b[1].c [0]\n"
+    assert synth._plain_names(text) == ("  wire width 8 \\counters_0_\n"
+                                        "  connect \\a [2:0] \\b_1_.c [0]\n")
