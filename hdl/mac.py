@@ -63,9 +63,9 @@ def tree_stages(params):
 
 def latency(params):
     """Clock edges from the transfer of a channel's last beat into the array to its output beat
-    being valid on ``o``: S2, SI, S3, SP, the tree stages, SA, SC, SR, SS and the output queue
-    (S1 is loaded on the transfer edge itself)."""
-    return 4 + tree_stages(params) + 4 + credit.LATENCY
+    being valid on ``o``: S1b, S2, SI, S3, SP, the tree stages, SA, SC, SR, SS and the output
+    queue (S1 is loaded on the transfer edge itself)."""
+    return 5 + tree_stages(params) + 4 + credit.LATENCY
 
 
 class ParamWriteSignature(wiring.Signature):
@@ -164,19 +164,27 @@ class MacArray(wiring.Component):
         # collision logic: see the window generator's line buffer)
         w_read = weights.read_port(domain="comb")
         m.d.comb += w_read.addr.eq(beat.window.weight_addr)
-        weights1 = stage("weights1", weight_row, w_read.data)
+        weights_read = stage("weights_read", weight_row, w_read.data)
         v1 = stage("v1", 1, take, keep_reset=True)
-        taps1 = stage("taps1", data.ArrayLayout(signed(p.act_width), taps), beat.window.taps)
-        skip1 = stage("skip1", taps, beat.skip_mask | beat.skip_zero)
-        meta1 = stage("meta1", meta, Cat(beat.window.first, beat.window.last, beat.window.end,
+        taps0 = stage("taps0", data.ArrayLayout(signed(p.act_width), taps), beat.window.taps)
+        skip0 = stage("skip0", taps, beat.skip_mask | beat.skip_zero)
+        meta0 = stage("meta0", meta, Cat(beat.window.first, beat.window.last, beat.window.end,
                                          beat.window.group, beat.window.lanes,
                                          beat.window.shift))
 
+        # S1b: the weight word in the block RAM's output register (a word straight from the
+        # memory's array takes most of a clock period to arrive), the rest in step
+        weights1 = stage("weights1", weight_row, weights_read)
+        v1b = stage("v1b", 1, v1, keep_reset=True)
+        taps1 = stage("taps1", data.ArrayLayout(signed(p.act_width), taps), taps0)
+        skip1 = stage("skip1", taps, skip0)
+        meta1 = stage("meta1", meta, meta0)
+
         # S2: operand registers, enabled only for taps that are performed.
         load = Signal(taps)
-        m.d.comb += [load.eq(Mux(v1, ~skip1, 0)), self.operand_load.eq(load),
-                     self.operand_skip.eq(Mux(v1, skip1, 0))]
-        v2 = stage("v2", 1, v1, keep_reset=True)
+        m.d.comb += [load.eq(Mux(v1b, ~skip1, 0)), self.operand_load.eq(load),
+                     self.operand_skip.eq(Mux(v1b, skip1, 0))]
+        v2 = stage("v2", 1, v1b, keep_reset=True)
         skip2 = stage("skip2", taps, skip1)
         meta2 = stage("meta2", meta, meta1)
         # lanes beyond the group's output channels do not load either: their outputs are
@@ -283,5 +291,5 @@ class MacArray(wiring.Component):
             m.d.comb += result.data[lane].eq(
                 Mux(lane < meta_s.lanes, Mux(value > hi, hi, Mux(value < lo, lo, value)), 0))
         m.d.comb += [result.end.eq(meta_s.end), out.i.payload.eq(result), out.i.valid.eq(vs)]
-        m.d.comb += self.busy.eq(v1 | v2 | vi | v3 | vp | valid | va | vt | vr | vs | out.busy)
+        m.d.comb += self.busy.eq(v1 | v1b | v2 | vi | v3 | vp | valid | va | vt | vr | vs | out.busy)
         return m

@@ -252,15 +252,24 @@ class MaskGenerator(wiring.Component):
         forward = [Signal(name=f"forward{i}") for i in range(2)]
         m.d.sync += [forward[0].eq(v4 & (b4 == b3)),
                      forward[1].eq(written_valid & (written_block == b3))]
-        old = Mux(forward[0], written[0], Mux(forward[1], written[1], old4))
-        old = data.View(acc_layout, old)
-        total = Signal(sum_shape.width + 1)
+        # Both candidates are summed and the forwarding picks a result, not an operand: the
+        # loop through ``written[0]`` (a run of values in one block) is an adder and a mux.
+        def accumulate(name, old):
+            old = data.View(acc_layout, old)
+            total = Signal(sum_shape.width + 1, name=f"total_{name}")
+            result = Signal(acc_layout, name=f"new_{name}")
+            m.d.comb += [
+                total.eq(old.sum + mag4),
+                # the sum format's maximum is all ones: a carry out is the saturation
+                result.sum.eq(Mux(total[-1], sum_max, total[:sum_shape.width])),
+                result.count.eq(old.count + 1),
+            ]
+            return result
+        new_run = accumulate("run", written[0])
+        new_base = accumulate("base", Mux(forward[1], written[1], old4))
         new = Signal(acc_layout)
         m.d.comb += [
-            total.eq(old.sum + mag4),
-            # the sum format's maximum is all ones: a carry out is the saturation
-            new.sum.eq(Mux(total[-1], sum_max, total[:sum_shape.width])),
-            new.count.eq(old.count + 1),
+            new.eq(Mux(forward[0], new_run, new_base)),
             acc_read.addr.eq(b2), acc_read.en.eq(1),
             acc_write.addr.eq(b4), acc_write.en.eq(v4), acc_write.data.eq(new),
         ]

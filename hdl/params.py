@@ -137,8 +137,15 @@ class CoreParams:
     def row_slots(self):
         """Line-buffer rows: the K the last windows of a frame read, and K more for the next
         frame's first rows, so a frame's first windows never wait on rows the previous frame
-        still holds (back-to-back frames at full rate, for every pad)."""
-        return 2 * self.kernel
+        still holds (back-to-back frames at full rate, for every pad). K = 1 takes four: with
+        two, the writer would wait at every row for the low-water mark to travel the reader's
+        pipeline."""
+        return 2 * self.kernel if self.kernel > 1 else 4
+
+    @property
+    def row_halves(self):
+        """Rows each row-bank memory holds (slot ``s`` is in half ``s div K``)."""
+        return self.row_slots // self.kernel
 
     @property
     def bank_depth(self):

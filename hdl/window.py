@@ -7,9 +7,9 @@ padding flag and its block's mask bit. Padding pixels are never stored and never
 host: zero/constant taps are produced from the frame's constant, replicate/reflect taps read the
 source pixel they copy.
 
-Line buffer: ``2K`` row slots in a ring. Slot ``s`` lives in row bank ``s mod K``, half
+Line buffer: ``2K`` row slots in a ring (four for K = 1: ``CoreParams.row_slots``). Slot ``s`` lives in row bank ``s mod K``, half
 ``s div K``, and each row is split into K column banks (column ``x`` in bank ``x mod K`` at
-``(x div K) * max_cin + c``): K x K memories, each holding two rows. The K source columns of a
+``(x div K) * max_cin + c``): K x K memories, each holding two rows (four for K = 1). The K source columns of a
 window lie within K consecutive columns, whatever the mode (padding maps are 1-Lipschitz), so they
 fall in distinct column banks; likewise its distinct source rows lie within K consecutive rows,
 so they fall in distinct row banks. Every cycle each memory is read once: a whole window per
@@ -140,7 +140,7 @@ class WindowGenerator(wiring.Component):
         self._low_bits = max(1, ceil_log2(p.bank_depth))
         # A row is written only into a slot no window still to be read needs (the low-water
         # rule), so a read never collides with a write that matters: ``no_rw_check``.
-        banks = [[Memory(shape=signed(p.act_width), depth=2 << self._low_bits, init=[],
+        banks = [[Memory(shape=signed(p.act_width), depth=p.row_halves << self._low_bits, init=[],
                          attrs=NO_RW_CHECK) for _ in range(k)] for _ in range(k)]
         for r in range(k):
             for b in range(k):
@@ -190,7 +190,7 @@ class WindowGenerator(wiring.Component):
         vrow = Signal(p.vrow_width)     # virtual row being received
         slot = Signal(range(slots))     # its ring slot
         row_bank = Signal(range(k))     # slot mod K
-        half = Signal()                 # slot div K
+        half = Signal(range(p.row_halves))   # slot div K
         y = Signal(range(p.max_height))
         x = Signal(range(p.max_width))
         x_mod = Signal(range(k))
@@ -221,7 +221,7 @@ class WindowGenerator(wiring.Component):
         w_valid = Signal()
         w_data = Signal(signed(p.act_width))
         w_addr = Signal(self._low_bits)
-        w_half = Signal()
+        w_half = Signal.like(half)
         w_row_bank = Signal(range(k))
         w_col_bank = Signal(range(k))
         w_row_end = Signal()        # the row's last beat: the row is complete once written
@@ -259,7 +259,8 @@ class WindowGenerator(wiring.Component):
                                  vrow.eq(vrow + 1),
                                  slot.eq(Mux(slot == slots - 1, 0, slot + 1))]
                     with m.If(row_bank == k - 1):
-                        m.d.sync += [row_bank.eq(0), half.eq(~half)]
+                        m.d.sync += [row_bank.eq(0),
+                                     half.eq(Mux(half == p.row_halves - 1, 0, half + 1))]
                     with m.Else():
                         m.d.sync += row_bank.eq(row_bank + 1)
 
@@ -347,7 +348,7 @@ class WindowGenerator(wiring.Component):
         h_last = reg("h_last", signed(_COORD))     # H - 1
         w_last = reg("w_last", signed(_COORD))     # W - 1
         cap = reg("cap", signed(_COORD))           # H - K: no window reads below it
-        need_min = reg("need_min", range(p.max_height + 1))   # min(H, K)
+        need_min = reg("need_min", range(p.max_height + 1))   # min(H, top + 1 if reflect else 1)
 
         # ---- A: sequencer -------------------------------------------------------------------
         c = reg("c", range(p.max_cin))
@@ -441,7 +442,13 @@ class WindowGenerator(wiring.Component):
             top, left = d.cfg.pad_top, d.cfg.pad_left
             hp = d.cfg.height + d.cfg.pad_top + d.cfg.pad_bottom - p.kernel
             wp = d.cfg.width + d.cfg.pad_left + d.cfg.pad_right - p.kernel
-            first_need = Mux(d.cfg.height < k, d.cfg.height, k)
+            # rows the first output row needs: through its last tap row, and with reflect
+            # padding at the top through row -t0 = top as well (every later row needs less)
+            floor_rows = Mux(d.cfg.mode == PadMode.REFLECT, top + 1, 1)
+            least = Mux(floor_rows > d.cfg.height, d.cfg.height, floor_rows)
+            k_top = k - top
+            first_raw = Mux(k_top > least, k_top, least)
+            first_need = Mux(first_raw > d.cfg.height, d.cfg.height, first_raw)
             avail = (rows_done + inc - d.base)[:p.vrow_width]
             n1 = k - top + d.cfg.stride     # t0 + s + K of row 1
             m.d.sync += [
@@ -460,7 +467,7 @@ class WindowGenerator(wiring.Component):
                 last_y.eq(Mux(d.cfg.stride == 2, hp >> 1, hp) == 0),
                 h_last.eq(d.cfg.height - 1), w_last.eq(d.cfg.width - 1),
                 cap.eq(d.cfg.height - k),
-                need_min.eq(first_need), need.eq(first_need),
+                need_min.eq(least), need.eq(first_need),
                 c.eq(0), g.eq(0), gbase.eq(0), remaining.eq(d.cfg.cout), ox.eq(0), oy.eq(0),
             ]
             for ky in range(k):
@@ -651,8 +658,13 @@ class WindowGenerator(wiring.Component):
             down = Mux(reflect, res - 2 * tb_d[ky], res - tb_d[ky])
             above = Mux(down < 0, down + slots, down)
             src = Mux(tb_below[ky], below, Mux(tb_above[ky], above, res))[:row_bits]
-            row_bank_c.append(stage(f"row_bank{ky}", values(k), Mux(src >= k, src - k, src)))
-            row_half_c.append(stage(f"row_half{ky}", 1, src >= k))
+            if k == 1:   # one row bank: the slot is the half
+                row_bank_c.append(stage(f"row_bank{ky}", values(k), 0))
+                row_half_c.append(stage(f"row_half{ky}", range(p.row_halves), src))
+            else:        # two halves
+                row_bank_c.append(stage(f"row_bank{ky}", values(k),
+                                        Mux(src >= k, src - k, src)))
+                row_half_c.append(stage(f"row_half{ky}", range(p.row_halves), src >= k))
             pad_row_c.append(tb_below[ky] | tb_above[ky])
         pad_rows_c = stage("pad_rows", k, Cat(pad_row_c))
         col_bank_c, col_qm_c, pad_col_c = [], [], []
@@ -695,11 +707,11 @@ class WindowGenerator(wiring.Component):
             addr_d.append(stage(f"addr_d{b}", self._low_bits, addr))
         half_d = []
         for r in range(k):
-            half = Signal(name=f"half_r{r}")
+            half = Signal(range(p.row_halves), name=f"half_r{r}")
             for ky in range(k):
                 with m.If(row_bank_c[ky] == r):
                     m.d.comb += half.eq(row_half_c[ky])
-            half_d.append(stage(f"half_d{r}", 1, half))
+            half_d.append(stage(f"half_d{r}", range(p.row_halves), half))
         row_bank_d = [stage(f"row_bank_d{ky}", values(k), row_bank_c[ky]) for ky in range(k)]
         col_bank_d = [stage(f"col_bank_d{kx}", values(k), col_bank_c[kx]) for kx in range(k)]
         pad_d = stage("pad_d", p.taps, Cat(pad_rows_c[ky] | pad_cols_c[kx]

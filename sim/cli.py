@@ -213,11 +213,8 @@ def _synth(args):
     from .synth import run, write_report
 
     params = _core_params(args)
-    quiet = args.json
-
-    def progress(text):
-        if not quiet:
-            print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+    def progress(text):   # on stderr: with --json, stdout carries the report alone
+        print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
     report = run(ConvCore(params), target=args.target, device=args.device, seeds=args.seeds,
                  freq=args.freq, workdir=args.out, progress=progress,
@@ -249,6 +246,10 @@ def _print_synth(r, path):
         print(f"  fmax {r['fmax_mhz']} MHz (median of seeds {r['fmax_seeds']}); reference "
               f"16x16 MAC {r['ref_fmax_mhz']} MHz ({r['ref_fmax_seeds']}); ratio "
               f"{r['fmax_ratio']}")
+        if "ref_plain_fmax_mhz" in r:
+            print(f"  reference without register packing (plain synth_ecp5) "
+                  f"{r['ref_plain_fmax_mhz']} MHz ({r['ref_plain_fmax_seeds']}); ratio "
+                  f"{r['fmax_ratio_plain_ref']}")
         print(f"  critical path: {cp['from_unit']} -> {cp['to_unit']}, {cp['delay_ns']} ns, "
               f"{cp['logic_levels']} logic steps ({cp['from']} -> {cp['to']})")
     elif r.get("fits") is False:

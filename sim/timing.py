@@ -70,7 +70,8 @@ def _row_geometry(params, cfg, base, oy):
     """(need, low) of output row ``oy``: rows it needs complete, and its low-water mark."""
     k = params.kernel
     t0 = oy * cfg.stride - cfg.padding[0]
-    need = min(cfg.height, max(t0 + k, min(cfg.height, k)))
+    least = cfg.padding[0] + 1 if cfg.mode == "reflect" else 1   # reflect reads row -t0
+    need = min(cfg.height, max(t0 + k, min(cfg.height, least)))
     low = base + max(0, min(t0, cfg.height - k))
     return need, low
 
