@@ -303,7 +303,14 @@ class MaskGenerator(wiring.Component):
         col_walk = Signal.like(col_flags)
         pad_block = Signal()
         m.d.comb += pad_block.eq(row_walk[0] & col_walk[0] & ~(row_walk[1] & col_walk[1]))
-        last_index = index == blocks - 1
+        # the pass's decisions are flags kept with the counters (registers, no compare)
+        index_last = Signal(init=blocks == 1)     # index == blocks - 1
+        index_end = Signal()                      # index == blocks
+        bc_last = Signal(init=grid_w == 1)        # bc == grid_w - 1
+
+        def step_index():
+            m.d.sync += [index.eq(index + 1), index_end.eq(index_last),
+                         index_last.eq(index == blocks - 2)]
 
         largest = Signal(SCORE_WIDTH)
         threshold = Signal(SCORE_WIDTH)
@@ -317,14 +324,18 @@ class MaskGenerator(wiring.Component):
 
         def advance_grid():
             """Move to the next block index (row-major over the largest grid)."""
-            with m.If(bc == grid_w - 1):
-                m.d.sync += [bc.eq(0), row_walk.eq(row_walk >> 2), col_walk.eq(col_flags)]
+            with m.If(bc_last):
+                m.d.sync += [bc.eq(0), bc_last.eq(grid_w == 1), row_walk.eq(row_walk >> 2),
+                             col_walk.eq(col_flags)]
             with m.Else():
-                m.d.sync += [bc.eq(bc + 1), col_walk.eq(col_walk >> 2)]
-            m.d.sync += index.eq(index + 1)
+                m.d.sync += [bc.eq(bc + 1), bc_last.eq(bc == grid_w - 2),
+                             col_walk.eq(col_walk >> 2)]
+            step_index()
 
         def restart_grid():
-            m.d.sync += [index.eq(0), bc.eq(0), row_walk.eq(row_flags), col_walk.eq(col_flags)]
+            m.d.sync += [index.eq(0), index_end.eq(0), index_last.eq(blocks == 1),
+                         bc.eq(0), bc_last.eq(grid_w == 1),
+                         row_walk.eq(row_flags), col_walk.eq(col_flags)]
 
         # mask words and the commit leave through registers (one edge later, in order)
         mask_en = Signal()
@@ -336,7 +347,7 @@ class MaskGenerator(wiring.Component):
             new_word = Signal(WORD, name="new_word")
             m.d.comb += new_word.eq(word | (Value.cast(bit).as_unsigned() << index[:5]))
             m.d.sync += word.eq(Mux(index[:5] == WORD - 1, 0, new_word))
-            with m.If((index[:5] == WORD - 1) | last_index):
+            with m.If((index[:5] == WORD - 1) | index_last):
                 m.d.comb += mask_en.eq(1)
                 m.d.sync += [self.mask_data.eq(new_word), self.mask_addr.eq(index >> 5)]
 
@@ -345,8 +356,8 @@ class MaskGenerator(wiring.Component):
             # (not "busy": no update is running; gradients simply wait)
             with m.State("CLEAR"):
                 m.d.comb += [acc_write.addr.eq(index), acc_write.en.eq(1), acc_write.data.eq(0)]
-                m.d.sync += index.eq(index + 1)
-                with m.If(index == blocks - 1):
+                step_index()
+                with m.If(index_last):
                     restart_grid()
                     m.next = "ACCUMULATE"
             with m.State("ACCUMULATE"):
@@ -366,7 +377,7 @@ class MaskGenerator(wiring.Component):
             # pass 1: relevance of every padding block, and the largest
             with m.State("MEAN_READ"):
                 m.d.comb += [self.busy.eq(1), acc_read.addr.eq(index)]
-                with m.If(index == blocks):
+                with m.If(index_end):
                     # pass 2 writes the shadow bank: wait while it holds a committed mask
                     with m.If(~self.bank_busy):
                         restart_grid()
@@ -397,7 +408,7 @@ class MaskGenerator(wiring.Component):
             # pass 2: scores, mask bits, totals
             with m.State("SCORE_READ"):
                 m.d.comb += self.busy.eq(1)
-                with m.If(index == blocks):
+                with m.If(index_end):
                     m.d.comb += [commit.eq(1), self.done.eq(1)]
                     m.next = "ACCUMULATE"
                 with m.Elif(pad_block):

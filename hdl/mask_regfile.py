@@ -41,7 +41,9 @@ class BlockMaskRegisterFile(wiring.Component):
     e_addr, e_data, e_en : In    engine (mask generator) shadow-bank word write; wins over the
                                  host's write in the same cycle
     e_commit : In(1)             engine commit
-    swap : In(1)                 swap the banks now if a swap is armed (a frame boundary)
+    swap : In(1)                 swap the banks if a swap is armed (a frame boundary); the
+                                 exchange happens on the edge after the next (``swap`` is
+                                 registered next to the banks first)
     pending : Out(1)             a swap is armed and has not happened yet
     """
 
@@ -86,7 +88,11 @@ class BlockMaskRegisterFile(wiring.Component):
 
         with m.If(self.commit | self.e_commit):
             m.d.sync += pending.eq(1)
-        with m.If(self.swap & pending):
+        # the exchange is a cycle after the request: the request is registered here first,
+        # next to the banks (it reaches every bit of both)
+        exchange = Signal()
+        m.d.sync += exchange.eq(self.swap & pending & ~exchange)
+        with m.If(exchange):
             m.d.sync += [active.eq(shadow), shadow.eq(active), pending.eq(0)]
 
         write = self.w_en | self.e_en

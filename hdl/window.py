@@ -149,7 +149,10 @@ class WindowGenerator(wiring.Component):
         # --- frame descriptor queue (writer -> reader) ---------------------------------------
         desc_layout = data.StructLayout({
             "cfg": config_layout(p), "base": p.vrow_width, "base_slot": range(slots),
-            "swap": 1})
+            "swap": 1,
+            # rows the frame's first output row needs, and the fewest any row needs: made by
+            # the writer from the configuration, so the reader's frame start compares nothing
+            "first_need": range(p.max_height + 1), "least": range(p.max_height + 1)})
         m.submodules.frames = frames = SyncFIFOBuffered(width=desc_layout.size, depth=slots + 1)
         pushed = Signal(desc_layout)
         popped = data.View(desc_layout, frames.r_data)
@@ -266,6 +269,18 @@ class WindowGenerator(wiring.Component):
 
         bad = self.config.errors.as_value().any()
 
+        # Rows the first output row needs: through its last tap row (K - top), and with reflect
+        # padding at the top through row -t0 = top as well; every later row needs at least the
+        # latter (``least``). Both at most the frame's height.
+        cfg_in = self.config
+        height = cfg_in.height
+        top = cfg_in.pad_top
+        reflect_top = cfg_in.mode == PadMode.REFLECT
+        floor_rows = Mux(reflect_top, top + 1, 1)
+        least = Mux(floor_rows > height, height, floor_rows)
+        first_raw = Mux(reflect_top & (2 * top + 1 > k), top + 1, k - top)
+        first_need = Mux(first_raw > height, height, first_raw)
+
         with m.FSM(name="writer"):
             with m.State("START"):
                 m.d.comb += writer_idle.eq(~self.i.valid)
@@ -281,6 +296,8 @@ class WindowGenerator(wiring.Component):
                             pushed.base.eq(vrow),
                             pushed.base_slot.eq(slot),
                             pushed.swap.eq(swap),
+                            pushed.first_need.eq(first_need),
+                            pushed.least.eq(least),
                             frames.w_en.eq(1),
                             self.start.eq(1),
                         ]
@@ -442,13 +459,7 @@ class WindowGenerator(wiring.Component):
             top, left = d.cfg.pad_top, d.cfg.pad_left
             hp = d.cfg.height + d.cfg.pad_top + d.cfg.pad_bottom - p.kernel
             wp = d.cfg.width + d.cfg.pad_left + d.cfg.pad_right - p.kernel
-            # rows the first output row needs: through its last tap row, and with reflect
-            # padding at the top through row -t0 = top as well (every later row needs less)
-            floor_rows = Mux(d.cfg.mode == PadMode.REFLECT, top + 1, 1)
-            least = Mux(floor_rows > d.cfg.height, d.cfg.height, floor_rows)
-            k_top = k - top
-            first_raw = Mux(k_top > least, k_top, least)
-            first_need = Mux(first_raw > d.cfg.height, d.cfg.height, first_raw)
+            first_need, least = d.first_need, d.least
             avail = (rows_done + inc - d.base)[:p.vrow_width]
             n1 = k - top + d.cfg.stride     # t0 + s + K of row 1
             m.d.sync += [
@@ -682,14 +693,12 @@ class WindowGenerator(wiring.Component):
             col_qm_c.append(stage(f"col_qm{kx}", range(p.bank_depth), qm_src))
             pad_col_c.append(ub_left[kx] | ub_right[kx])
         pad_cols_c = stage("pad_cols", k, Cat(pad_col_c))
-        # the mask rows of the window's tap rows, looked up a cycle after the issue: a swap
-        # requested with a frame start lands before its first window gets here. The lookup is
-        # a mux over every row of the mask: it takes three stages (row within a group of four,
-        # group, bit), so no stage has more than a few levels of logic.
+        # the mask rows of the window's tap rows, looked up two cycles after the issue: a swap
+        # requested with a frame start lands (the register file takes a cycle to pass it to
+        # every bit) before the frame's first window gets there. The lookup is a mux over
+        # every row of the mask: it takes three stages (row within a group of four, group,
+        # bit), so no stage has more than a few levels of logic.
         groups = [mask_rows[j:j + 4] for j in range(0, grid_h, 4)]
-        rows_c = [[stage(f"mask_row{ky}_g{j}", grid_w,
-                         Array(group)[brow_b[ky][:2]] if len(group) > 1 else group[0])
-                   for j, group in enumerate(groups)] for ky in range(k)]
         brow_c = [stage(f"brow_c{ky}", values(grid_h), brow_b[ky]) for ky in range(k)]
         bcol_c = [stage(f"bcol_c{kx}", values(grid_w), bcol_b[kx]) for kx in range(k)]
 
@@ -716,9 +725,10 @@ class WindowGenerator(wiring.Component):
         col_bank_d = [stage(f"col_bank_d{kx}", values(k), col_bank_c[kx]) for kx in range(k)]
         pad_d = stage("pad_d", p.taps, Cat(pad_rows_c[ky] | pad_cols_c[kx]
                                            for ky in range(k) for kx in range(k)))
-        rows_d = [stage(f"mask_row{ky}", grid_w,
-                        Array(rows_c[ky])[brow_c[ky][2:]] if len(groups) > 1 else rows_c[ky][0])
-                  for ky in range(k)]
+        rows_d = [[stage(f"mask_row{ky}_g{j}", grid_w,
+                         Array(group)[brow_c[ky][:2]] if len(group) > 1 else group[0])
+                   for j, group in enumerate(groups)] for ky in range(k)]
+        brow_d = [stage(f"brow_d{ky}", values(grid_h), brow_c[ky]) for ky in range(k)]
         bcol_d = [stage(f"bcol_d{kx}", values(grid_w), bcol_c[kx]) for kx in range(k)]
 
         # ---- memory read (data in E) --------------------------------------------------------
@@ -738,8 +748,10 @@ class WindowGenerator(wiring.Component):
         row_bank_e = [stage(f"row_bank_e{ky}", values(k), row_bank_d[ky]) for ky in range(k)]
         col_bank_e = [stage(f"col_bank_e{kx}", values(k), col_bank_d[kx]) for kx in range(k)]
         pad_e = stage("pad_e", p.taps, pad_d)
-        keep_e = stage("keep_e", p.taps, Cat(rows_d[ky].bit_select(bcol_d[kx], 1)
-                                             for ky in range(k) for kx in range(k)))
+        rows_e = [stage(f"mask_row{ky}", grid_w,
+                        Array(rows_d[ky])[brow_d[ky][2:]] if len(groups) > 1 else rows_d[ky][0])
+                  for ky in range(k)]
+        bcol_e = [stage(f"bcol_e{kx}", values(grid_w), bcol_d[kx]) for kx in range(k)]
 
         # ---- E -> F: register the words, then assemble the taps ------------------------------
         vf = stage("vf", 1, ve, keep_reset=True)
@@ -749,7 +761,8 @@ class WindowGenerator(wiring.Component):
         row_bank_f = [stage(f"row_bank_f{ky}", values(k), row_bank_e[ky]) for ky in range(k)]
         col_bank_f = [stage(f"col_bank_f{kx}", values(k), col_bank_e[kx]) for kx in range(k)]
         pad_f = stage("pad_f", p.taps, pad_e)
-        keep_f = stage("keep_f", p.taps, keep_e)
+        keep_f = stage("keep_f", p.taps, Cat(rows_e[ky].bit_select(bcol_e[kx], 1)
+                                             for ky in range(k) for kx in range(k)))
 
         words = Array(Array(row) for row in words_f)
         constant_mode = (meta_f.mode == PadMode.ZERO) | (meta_f.mode == PadMode.CONSTANT)

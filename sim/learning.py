@@ -105,10 +105,11 @@ def read_shadow(ctx, top):
 
 
 async def swap(ctx, top):
-    """A frame boundary: the committed mask becomes active."""
+    """A frame boundary: the committed mask becomes active (on the second edge)."""
     ctx.set(top.masks.swap, 1)
     await ctx.tick()
     ctx.set(top.masks.swap, 0)
+    await ctx.tick()
 
 
 def learning_params(height, width, padding, block):

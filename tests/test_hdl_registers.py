@@ -209,10 +209,13 @@ def test_mask_banks_and_refusals_while_a_commit_is_pending():
         await regs.load_mask(ctx, bus, words, commit=False)
         assert await regs.read_mask(ctx, bus, n, active=False) == words
         assert await regs.read_mask(ctx, bus, n) == ones
-        # idle core: the commit swaps at once (no frame can be running): the request is
-        # registered on the next edge, the banks exchange on the one after
+        # idle core: the commit swaps at once (no frame can be running): the window
+        # generator registers the request on the next edge, the register file on the one
+        # after, and the banks exchange on the third
         await regs.write(ctx, bus, Reg.CTRL, Ctrl.COMMIT_MASK)
         await ctx.tick()
+        await ctx.tick()
+        assert await regs.read(ctx, bus, Reg.STATUS) & Status.MASK_PENDING
         await ctx.tick()
         assert not await regs.read(ctx, bus, Reg.STATUS) & Status.MASK_PENDING
         assert await regs.read_mask(ctx, bus, n) == words

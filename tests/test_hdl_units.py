@@ -51,12 +51,15 @@ def test_mask_register_file_swaps_only_when_committed_and_told():
         ctx.set(dut.swap, 1)
         await ctx.tick()
         ctx.set(dut.swap, 0)
+        assert ctx.get(dut.active) == full and ctx.get(dut.pending)   # registered first
+        await ctx.tick()
         assert ctx.get(dut.active) == new and not ctx.get(dut.pending)
         ctx.set(dut.r_bank, 1)
         ctx.set(dut.addr, 0)
         assert ctx.get(dut.r_data) == 0x12345678
         # a frame boundary without a commit changes nothing
         ctx.set(dut.swap, 1)
+        await ctx.tick()
         await ctx.tick()
         assert ctx.get(dut.active) == new
 
