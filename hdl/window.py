@@ -43,13 +43,14 @@ register loads on every edge, and a window is issued only when the output queue 
 every window in flight (:class:`hdl.credit.CreditQueue`; no enable reaches every register, and
 the consumer's ``ready`` reaches only the queue). Pipeline, each stage a register::
 
-    A  sequencer (issue), per-row and per-column geometry; mask rows of the window's blocks
+    A  sequencer (issue), per-row and per-column geometry, block row and column of each tap
     B  the window's geometry registered (loaded on the issue edge)
     C  source row slot (bank, half) per tap row, source column (bank, address base) per tap
-       column (the padding maps), mask bits of the taps
-    D  address per column bank, half per row bank: the memories' read addresses
-    E  memory read (the words in the memories' output registers), the rest in step
-    F  the K x K words registered
+       column (the padding maps)
+    D  address per column bank, half per row bank: the memories' read addresses; mask rows:
+       one of each group of four
+    E  memory read (a block RAM's synchronous read); mask rows: the group
+    F  the K x K words registered (the block RAMs' output registers); the taps' mask bits
        taps assembled (bank -> tap crossbar, constant padding) into the output queue
 
 :data:`LATENCY` edges from a window's issue to it being valid on ``o``. The writer registers each
@@ -61,7 +62,7 @@ with zeros (consuming nothing) so the frame still completes; a missing ``last`` 
 it drop beats up to and including the next ``last``. Either way the length error pulses.
 """
 
-from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
