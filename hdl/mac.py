@@ -43,7 +43,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
-from . import credit
+from . import credit, pipeline
 from .arith import NO_RW_CHECK, lut_multiply
 from .credit import CreditQueue
 from .window_layout import output_layout, skip_layout
@@ -151,12 +151,8 @@ class MacArray(wiring.Component):
         meta = data.StructLayout({"first": 1, "last": 1, "end": 1, "group": range(p.groups),
                                   "lanes": range(lanes + 1), "shift": p.shift_width})
 
-        def stage(name, shape, value, *, keep_reset=False):
-            """A pipeline register (loaded on every edge). Valid bits keep their reset; data
-            registers follow them and have none (a reset on each costs a wide reset net)."""
-            reg = Signal(shape, name=name, reset_less=not keep_reset)
-            m.d.sync += reg.eq(value)
-            return reg
+        def stage(name, shape, value, **kwargs):
+            return pipeline.stage(m, name, shape, value, **kwargs)
 
         # S1: register the beat; read its weight word.
         beat = self.i.payload

@@ -73,7 +73,7 @@ from .arith import NO_RW_CHECK
 from .frame_check import frame_error_layout
 from .params import PadMode
 from .regmap import CONFIG_ERRORS, config_layout
-from . import credit
+from . import credit, pipeline
 from .credit import CreditQueue
 from .window_layout import window_layout
 
@@ -609,12 +609,8 @@ class WindowGenerator(wiring.Component):
         ]
 
         # ---- B: registers loaded on the issue edge (every stage loads on every edge) --------
-        def stage(name, shape, value, *, keep_reset=False):
-            # only the valid bits are reset: data registers follow them, and a reset on every
-            # data register costs a wide reset net and keeps block-RAM output registers out
-            r = Signal(shape, name=name, reset_less=not keep_reset)
-            m.d.sync += r.eq(value)
-            return r
+        def stage(name, shape, value, **kwargs):
+            return pipeline.stage(m, name, shape, value, **kwargs)
 
         meta_layout = data.StructLayout({
             "channel": range(p.max_cin), "group": range(p.groups),

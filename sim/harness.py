@@ -35,7 +35,7 @@ from .frames import input_beats, mask_words, output_tuple, param_words
 from .stream import get, put
 
 __all__ = ["FrameSpec", "RunResult", "run_core", "ResetWrapper", "waveforms", "simulate",
-           "output_recorder"]
+           "output_recorder", "start_and_wait"]
 
 
 def waveforms(sim, name=None):
@@ -56,6 +56,19 @@ def simulate(sim, name=None):
     """``sim.run()``, with a waveform when PADMASK_VCD is set (see :func:`waveforms`)."""
     with waveforms(sim, name):
         sim.run()
+
+
+async def start_and_wait(ctx, start, done):
+    """Pulse ``start`` for one cycle, then tick until ``done``; the edges from the start edge
+    to the one after which ``done`` is seen (a unit's latency)."""
+    ctx.set(start, 1)
+    await ctx.tick()
+    ctx.set(start, 0)
+    edges = 1
+    while not ctx.get(done):
+        await ctx.tick()
+        edges += 1
+    return edges
 
 
 def output_recorder(core, outputs):

@@ -15,7 +15,7 @@ from padmask.hdl.regmap import Reg, Status
 from padmask.hdl.threshold_update import LATENCY, ThresholdUpdater
 from padmask.sim import regs
 from padmask.sim.frames import FrameConfig, expected_outputs, frame_mask, gradient_beats
-from padmask.sim.harness import FrameSpec, run_core, simulate
+from padmask.sim.harness import FrameSpec, run_core, simulate, start_and_wait
 from padmask.sim.learning import (LearningTop, learning_params, read_shadow, run_update, swap,
                           words_to_mask)
 from padmask.sim.stream import Scoreboard, put
@@ -173,14 +173,7 @@ def test_threshold_updater_against_golden():
             ctx.set(dut.threshold, threshold)
             ctx.set(dut.learning_rate, rate)
             ctx.set(dut.direction, direction)
-            ctx.set(dut.start, 1)
-            await ctx.tick()
-            ctx.set(dut.start, 0)
-            edges = 1
-            while not ctx.get(dut.done):
-                await ctx.tick()
-                edges += 1
-            assert edges == LATENCY
+            assert await start_and_wait(ctx, dut.start, dut.done) == LATENCY
             got = (ctx.get(dut.new_threshold), ctx.get(dut.avg_out), ctx.get(dut.avg_in),
                    ctx.get(dut.delta))
             assert got == tuple(ref)

@@ -16,7 +16,7 @@ from padmask.hdl.mask_regfile import BlockMaskRegisterFile
 from padmask.hdl.regmap import ERROR_BITS
 from padmask.hdl.skip import SkipUnit
 from padmask.sim.frames import FrameConfig, expected_outputs, param_words
-from padmask.sim.harness import run_core, simulate
+from padmask.sim.harness import run_core, simulate, start_and_wait
 from padmask.sim import regs
 from padmask.sim.stream import Scoreboard, get, put
 from tests.core_cases import SMALL, frame, weights
@@ -249,14 +249,7 @@ def test_divider_against_floor_division(dividend, divisor, quotient):
                 continue
             ctx.set(dut.dividend, n)
             ctx.set(dut.divisor, d)
-            ctx.set(dut.start, 1)
-            await ctx.tick()
-            ctx.set(dut.start, 0)
-            cycles = 1
-            while not ctx.get(dut.done):
-                await ctx.tick()
-                cycles += 1
-            assert cycles == dut.latency
+            assert await start_and_wait(ctx, dut.start, dut.done) == dut.latency
             assert ctx.get(dut.quotient) == (n // d if d else 0), (n, d)
 
     sim.add_testbench(bench)
