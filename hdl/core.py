@@ -147,6 +147,7 @@ class ConvCore(wiring.Component):
         # in the input buffer is not: its frame has not started)
         busy_r = Signal()
         load_hold = Signal()
+        frame_hold = Signal()
         m.d.comb += busy.eq(window.busy | skip.o.valid | mac.busy)
         m.d.sync += busy_r.eq(busy)
 
@@ -155,14 +156,16 @@ class ConvCore(wiring.Component):
             window.config.eq(regs.config),
             loader.config.eq(regs.config),
             # weights never change under a frame: loads wait for the datapath to drain, and
-            # frames wait while a load waits or runs. The loader's hold is a register: a frame
-            # that starts this cycle (``window.start``; busy covers it from the next) holds it
-            # from the next edge, and a frame cannot start while a load word waits. The
-            # drained datapath releases it a cycle late, which only delays a load by a cycle.
+            # frames wait while a load waits or runs. Both holds are registers: a frame that
+            # starts this cycle (``window.start``; busy covers it from the next) holds the
+            # loader from the next edge, and a load that decided to start in the same cycle
+            # sees that in its CLAIM step and waits again; a waiting load word holds frames
+            # from the next edge. The drained datapath releases the loader a cycle late,
+            # which only delays a load by a cycle.
             loader.hold.eq(load_hold),
-            window.hold.eq(loader.busy),
+            window.hold.eq(frame_hold),
         ]
-        m.d.sync += load_hold.eq(window.start | busy)
+        m.d.sync += [load_hold.eq(window.start | busy), frame_hold.eq(loader.busy)]
 
         # --- block mask: host and learning unit write the shadow bank, frames swap it in ------
         m.d.comb += [

@@ -128,17 +128,31 @@ class MacArray(wiring.Component):
         m.submodules.biases = biases = Memory(shape=bias_row, depth=p.groups, init=[],
                                               attrs=NO_RW_CHECK)
 
+        # Writes are registered here (enables already decoded per element) and land an edge
+        # later: the loader's decisions end at these flip-flops, not at every element's write
+        # enable. A frame reads the memories only long after a load's last write (the core
+        # starts no frame while the loader is busy, and a window takes several edges to get
+        # here).
+        def stage(name, shape, value, **kwargs):
+            return pipeline.stage(m, name, shape, value, **kwargs)
+
+        w = self.write
         w_write = weights.write_port(granularity=1)  # one element (weight) per enable bit
+        w_data = stage("w_write_data", w.w_data.shape(), w.w_data)
+        b_data = stage("b_write_data", w.b_data.shape(), w.b_data)
         m.d.comb += [
-            w_write.addr.eq(self.write.w_addr),
-            w_write.data.eq(Cat(self.write.w_data for _ in range(lanes * taps))),
-            w_write.en.eq(Mux(self.write.w_en, Const(1, lanes * taps) << self.write.w_index, 0)),
+            w_write.addr.eq(stage("w_write_addr", w.w_addr.shape(), w.w_addr)),
+            w_write.data.eq(Cat(w_data for _ in range(lanes * taps))),
+            w_write.en.eq(stage("w_write_en", lanes * taps,
+                                Mux(w.w_en, Const(1, lanes * taps) << w.w_index, 0),
+                                keep_reset=True)),
         ]
         b_write = biases.write_port(granularity=1)
         m.d.comb += [
-            b_write.addr.eq(self.write.b_addr),
-            b_write.data.eq(Cat(self.write.b_data for _ in range(lanes))),
-            b_write.en.eq(Mux(self.write.b_en, Const(1, lanes) << self.write.b_lane, 0)),
+            b_write.addr.eq(stage("b_write_addr", w.b_addr.shape(), w.b_addr)),
+            b_write.data.eq(Cat(b_data for _ in range(lanes))),
+            b_write.en.eq(stage("b_write_en", lanes,
+                                Mux(w.b_en, Const(1, lanes) << w.b_lane, 0), keep_reset=True)),
         ]
 
         # outputs in flight are at most the pipeline's length, plus the queue's own latency
@@ -150,9 +164,6 @@ class MacArray(wiring.Component):
 
         meta = data.StructLayout({"first": 1, "last": 1, "end": 1, "group": range(p.groups),
                                   "lanes": range(lanes + 1), "shift": p.shift_width})
-
-        def stage(name, shape, value, **kwargs):
-            return pipeline.stage(m, name, shape, value, **kwargs)
 
         # S1: register the beat; read its weight word.
         beat = self.i.payload

@@ -28,7 +28,7 @@ grid, in mask-bit order):
 
 Every score also leaves on ``o_scores`` (block index, relevance, score, bit); the pass waits if
 that stream is not ready. End-of-update latency, from the ``last`` value to ``done``, when
-``bank_busy`` is low: ``6 + 2 * blocks + 37 * padding_blocks`` cycles (``blocks`` of the largest
+``bank_busy`` is low: ``6 + 4 * blocks + 37 * padding_blocks`` cycles (``blocks`` of the largest
 grid), see :func:`end_latency`. Then ``totals`` hold the threshold unit's operands until the next update.
 
 Matches :func:`golden.mask_update_fixed` bit for bit (mask and scores; the threshold is the
@@ -36,7 +36,7 @@ threshold unit's). A ``last`` that is not at the end of a plane pulses ``error``
 completes, from the values received).
 """
 
-from amaranth.hdl import Cat, Module, Mux, Signal, Value, signed
+from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -82,9 +82,10 @@ def totals_layout(params):
 def end_latency(params, padding_blocks):
     """Clock edges from the one taking the ``last`` gradient value to the first cycle with
     ``done`` high (``o_scores`` always ready, ``bank_busy`` low): the accumulate pipeline
-    draining (4), one cycle per block index and pass, plus a division and a memory read per
-    padding block and pass, and a register for each score."""
-    return 6 + 2 * params.mask_bits + (2 * DIVIDER_LATENCY + 3) * padding_blocks
+    draining (4), two cycles per block index and pass (the decision, then the registered step),
+    plus a division and a memory read per padding block and pass, and a register for each
+    score."""
+    return 6 + 4 * params.mask_bits + (2 * DIVIDER_LATENCY + 3) * padding_blocks
 
 
 class MaskGenerator(wiring.Component):
@@ -145,11 +146,12 @@ class MaskGenerator(wiring.Component):
             sides.eq((geo.pad_left != 0) | (geo.pad_right != 0)),
             lw_is_end.eq(geo.pad_right == 0),
         ]
+        # (in two register steps: the geometry holds still for SETTLE cycles before an update)
         no_top = (top == 0) & ~((geo.pad_left != 0) | (geo.pad_right != 0))
-        first_row = Mux(no_top, top + height, 0)
-        first_in_rows = (first_row >= top) & (first_row < top + height)
-        m.d.sync += [start_y.eq(first_row), start_in_rows.eq(first_in_rows),
-                     start_x.eq(Mux(first_in_rows & (left == 0), left + width, 0))]
+        m.d.sync += start_y.eq(Mux(no_top, top + height, 0))
+        first_in_rows = (start_y >= top) & (start_y < th)
+        m.d.sync += [start_in_rows.eq(first_in_rows),
+                     start_x.eq(Mux(first_in_rows & (left == 0), lw, 0))]
 
         acc_layout = data.StructLayout({"sum": sum_shape.width, "count": COUNT_WIDTH})
         # (a read that meets a write of its block is replaced by forwarding, and the relevance
@@ -318,12 +320,23 @@ class MaskGenerator(wiring.Component):
         totals = Signal(totals_layout(p))
         m.d.comb += self.totals.eq(totals)
         score = Signal(SCORE_WIDTH)
+        score_bit = Signal()        # score >= threshold
         largest_zero = Signal()     # every relevance was 0: every score is 0
 
         m.d.comb += [rel_read.addr.eq(index), rel_read.en.eq(1), rel_write.addr.eq(index)]
 
+        # Moving to the next block index is a registered request (``step``): the walk's
+        # registers (index, flags, the shifted row and column flags, a few dozen flip-flops)
+        # load on the edge after the decision, from one flip-flop, instead of at the end of the
+        # pass's decision logic. The pass looks at the block again only after the step.
+        step = Signal()
+
         def advance_grid():
-            """Move to the next block index (row-major over the largest grid)."""
+            """Move to the next block index (row-major over the largest grid), one edge later."""
+            m.d.sync += step.eq(1)
+
+        with m.If(step):
+            m.d.sync += step.eq(0)
             with m.If(bc_last):
                 m.d.sync += [bc.eq(0), bc_last.eq(grid_w == 1), row_walk.eq(row_walk >> 2),
                              col_walk.eq(col_flags)]
@@ -342,10 +355,20 @@ class MaskGenerator(wiring.Component):
         commit = Signal()
         m.d.sync += [self.mask_en.eq(mask_en), self.commit.eq(commit)]
 
+        # A block's mask bit goes into the word on the edge after the pass decides it (the
+        # index moves on only on the edge after that, see ``step``): the word's logic starts
+        # from two flip-flops, not from the pass's decision.
+        emit = Signal()
+        emit_value = Signal()
+        m.d.sync += emit.eq(0)
+
         def emit_bit(bit):
-            """Put this block's mask bit into the word; write full words and the last one."""
+            """Put this block's mask bit into the word (next edge)."""
+            m.d.sync += [emit.eq(1), emit_value.eq(bit)]
+
+        with m.If(emit):   # write full words and the last one
             new_word = Signal(WORD, name="new_word")
-            m.d.comb += new_word.eq(word | (Value.cast(bit).as_unsigned() << index[:5]))
+            m.d.comb += new_word.eq(word | (emit_value << index[:5]))
             m.d.sync += word.eq(Mux(index[:5] == WORD - 1, 0, new_word))
             with m.If((index[:5] == WORD - 1) | index_last):
                 m.d.comb += mask_en.eq(1)
@@ -377,7 +400,9 @@ class MaskGenerator(wiring.Component):
             # pass 1: relevance of every padding block, and the largest
             with m.State("MEAN_READ"):
                 m.d.comb += [self.busy.eq(1), acc_read.addr.eq(index)]
-                with m.If(index_end):
+                with m.If(step):
+                    pass                      # the walk moves on this edge
+                with m.Elif(index_end):
                     # pass 2 writes the shadow bank: wait while it holds a committed mask
                     with m.If(~self.bank_busy):
                         restart_grid()
@@ -408,7 +433,9 @@ class MaskGenerator(wiring.Component):
             # pass 2: scores, mask bits, totals
             with m.State("SCORE_READ"):
                 m.d.comb += self.busy.eq(1)
-                with m.If(index_end):
+                with m.If(step):
+                    pass                      # the walk moves on this edge
+                with m.Elif(index_end):
                     m.d.comb += [commit.eq(1), self.done.eq(1)]
                     m.next = "ACCUMULATE"
                 with m.Elif(pad_block):
@@ -424,11 +451,14 @@ class MaskGenerator(wiring.Component):
             with m.State("SCORE_WAIT"):
                 m.d.comb += self.busy.eq(1)
                 with m.If(divider.done):
-                    m.d.sync += score.eq(Mux(largest_zero, 0, divider.quotient))
+                    # the comparison is made here, into a register, so the emit's word and
+                    # totals logic starts from flip-flops
+                    result = Mux(largest_zero, 0, divider.quotient)
+                    m.d.sync += [score.eq(result), score_bit.eq(result >= threshold)]
                     m.next = "SCORE_EMIT"
             with m.State("SCORE_EMIT"):
                 m.d.comb += self.busy.eq(1)
-                bit = score >= threshold
+                bit = score_bit
                 m.d.comb += [
                     self.o_scores.valid.eq(1),
                     self.o_scores.payload.block.eq(index),

@@ -34,7 +34,8 @@ class BlockMaskRegisterFile(wiring.Component):
     Ports
     -----
     active : Out(bits)           the active bank, read by the window generator
-    addr, w_data, w_en : In      shadow-bank word write (takes effect on the next cycle)
+    addr, w_data, w_en : In      shadow-bank word write (lands on the edge after the next; a
+                                 read of the word returns the new data from the next cycle)
     r_bank : In(1)               read-back bank: 0 = shadow, 1 = active
     r_data : Out(32)             word ``addr`` of bank ``r_bank`` (combinational)
     commit : In(1)               arm a swap
@@ -95,12 +96,23 @@ class BlockMaskRegisterFile(wiring.Component):
         with m.If(exchange):
             m.d.sync += [active.eq(shadow), shadow.eq(active), pending.eq(0)]
 
-        write = self.w_en | self.e_en
-        addr = Mux(self.e_en, self.e_addr, self.addr)
-        value = Mux(self.e_en, self.e_data, self.w_data)
+        # A word write is registered here first and lands on the edge after: the writers'
+        # decisions (address decode, the refusal while ``pending``) then end at a few
+        # flip-flops, not at the enables of every shadow bit. A read of the word meanwhile
+        # returns the data being written. (No exchange can meet a write in flight: writes are
+        # refused while ``pending``, and the exchange follows ``pending`` by two edges.)
+        write = Signal()
+        write_addr = Signal.like(self.addr)
+        write_data = Signal(WORD)
+        m.d.sync += write.eq(self.w_en | self.e_en)
+        with m.If(self.w_en | self.e_en):
+            m.d.sync += [write_addr.eq(Mux(self.e_en, self.e_addr, self.addr)),
+                         write_data.eq(Mux(self.e_en, self.e_data, self.w_data))]
         with m.If(write):
-            with m.Switch(addr):
+            with m.Switch(write_addr):
                 for j in range(self._words):
                     with m.Case(j):
-                        m.d.sync += shadow.word_select(j, WORD).eq(value)
+                        m.d.sync += shadow.word_select(j, WORD).eq(write_data)
+        with m.If(~self.r_bank & write & (write_addr == self.addr)):
+            m.d.comb += self.r_data.eq(write_data)
         return m

@@ -6,11 +6,14 @@ Stream order (one signed 16-bit word per beat, ``last`` on the final one), for t
     w[co][c][ky][kx]   for co < cout, c < cin, ky < K, kx < K   (PyTorch's weight.flatten())
     bias[co]           for co < cout
 
-One word per cycle once a load has started (a load starts a cycle after its first word arrives:
-the channel counts are registered first). A load starts only while ``hold`` is low (the core
-holds it while a frame is in flight, since frames read the memories); the first word waits
-meanwhile, and ``busy`` is high from the moment a word waits until the load ends, so the core
-starts no frame in between. Errors (``error`` pulses, the core keeps a sticky flag):
+One word per cycle once a load has started (a load starts two cycles after its first word
+arrives: the channel counts are registered first, and the load claims the memories). A load
+starts only while ``hold`` is low (the core holds it while a frame is in flight, since frames
+read the memories); the first word waits meanwhile, and ``busy`` is high from the moment a word
+waits until the load ends, so the core starts no frame in between. Both handshake signals may
+reach the other side through a register: the load takes the memories only if ``hold`` is still
+low a cycle after it saw it low (``CLAIM``), by when a frame started meanwhile has raised it;
+otherwise it waits again. Errors (``error`` pulses, the core keeps a sticky flag):
 
 * ``last`` before the final bias: the load ends there (what came is written);
 * no ``last`` on the final bias: the following words are dropped up to and including ``last``;
@@ -93,7 +96,15 @@ class ParamLoader(wiring.Component):
                         m.d.comb += self.error.eq(1)
                         m.next = "DRAIN"
                     with m.Else():
-                        m.next = "LOAD"
+                        m.next = "CLAIM"
+            with m.State("CLAIM"):
+                # a frame that started while this load was deciding holds it now: let the
+                # frame have the memories, and start again when it has drained
+                m.d.comb += self.busy.eq(1)
+                with m.If(self.hold):
+                    m.next = "IDLE"
+                with m.Else():
+                    m.next = "LOAD"
             with m.State("LOAD"):
                 m.d.comb += [self.i.ready.eq(1), self.busy.eq(1)]
                 with m.If(fire):

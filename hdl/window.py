@@ -51,7 +51,8 @@ the consumer's ``ready`` reaches only the queue). Pipeline, each stage a registe
        one of each group of four
     E  memory read (a block RAM's synchronous read); mask rows: the group
     F  the K x K words registered (the block RAMs' output registers); the taps' mask bits
-       taps assembled (bank -> tap crossbar, constant padding) into the output queue
+    G  per row bank, the word of each tap column (the crossbar's first step)
+       taps assembled (each tap's row bank, constant padding) into the output queue
 
 :data:`LATENCY` edges from a window's issue to it being valid on ``o``. The writer registers each
 accepted beat and writes it on the next edge; a row counts as complete once its last beat is
@@ -79,15 +80,24 @@ from .window_layout import window_layout
 
 __all__ = ["WindowGenerator", "input_layout", "LATENCY", "LOW_WATER_DELAY", "QUEUE_DEPTH"]
 
-#: clock edges from a window being issued to it being valid on ``o``: B to F, the queue
-LATENCY = 4 + credit.LATENCY
+#: clock edges from a window being issued to it being valid on ``o``: B to G, the queue
+LATENCY = 5 + credit.LATENCY
 #: windows the output queue holds (the reader's stages, the queue's own latency, slack)
 QUEUE_DEPTH = 16
 #: edges from a window's issue to its memory read: the low-water mark a window published stays
 #: in force that long
 LOW_WATER_DELAY = 3
 
-_COORD = 14  # signed width of padded coordinates (frames up to 4095 plus pads)
+
+
+def coord_width(params):
+    """Signed width of the reader's coordinates: a tap's source row or column before the
+    padding map (``-pad .. padded size + s``) and the row counts made from them (up to the
+    padded size + K + 4), sized for the largest frame: the adders and comparisons of the
+    sequencer are no wider than the frames need."""
+    p = params
+    reach = max(p.max_padded_height, p.max_padded_width) + 2 * p.kernel + 4
+    return reach.bit_length() + 1
 
 
 def input_layout(params):
@@ -204,9 +214,11 @@ class WindowGenerator(wiring.Component):
         width_m1 = Signal(range(p.max_width))    # the frame's last column, channel, row
         cin_m1 = Signal(range(p.max_cin))
         height_m1 = Signal(range(p.max_height))
-        final_x = x == width_m1
-        final_c = c == cin_m1
-        final_y = y == height_m1
+        # c, x and y are at the frame's last channel, column, row: registers, made with the
+        # counters' next values, so a take's decisions start from flip-flops
+        final_x = Signal()
+        final_c = Signal()
+        final_y = Signal()
         frame_end = final_x & final_c & final_y
 
         # row_free: row ``vrow`` may be written (``vrow < low_water + 2K``). A register, made a
@@ -249,17 +261,18 @@ class WindowGenerator(wiring.Component):
         def step():
             """Advance (c, x, y) after a taken beat; move to the next row slot at a row end."""
             with m.If(~final_c):
-                m.d.sync += c.eq(c + 1)
+                m.d.sync += [c.eq(c + 1), final_c.eq(c + 1 == cin_m1)]
             with m.Else():
-                m.d.sync += c.eq(0)
+                m.d.sync += [c.eq(0), final_c.eq(cin_m1 == 0)]
                 with m.If(~final_x):
-                    m.d.sync += x.eq(x + 1)
+                    m.d.sync += [x.eq(x + 1), final_x.eq(x + 1 == width_m1)]
                     with m.If(x_mod == k - 1):
                         m.d.sync += [x_mod.eq(0), x_base.eq(x_base + p.max_cin)]
                     with m.Else():
                         m.d.sync += x_mod.eq(x_mod + 1)
                 with m.Else():
                     m.d.sync += [x.eq(0), x_mod.eq(0), x_base.eq(0), y.eq(y + 1),
+                                 final_x.eq(width_m1 == 0), final_y.eq(y + 1 == height_m1),
                                  vrow.eq(vrow + 1),
                                  slot.eq(Mux(slot == slots - 1, 0, slot + 1))]
                     with m.If(row_bank == k - 1):
@@ -307,7 +320,10 @@ class WindowGenerator(wiring.Component):
                         m.d.sync += [width_m1.eq(self.config.width - 1),
                                      cin_m1.eq(self.config.cin - 1),
                                      height_m1.eq(self.config.height - 1),
-                                     y.eq(0), x.eq(0), x_mod.eq(0), x_base.eq(0), c.eq(0)]
+                                     y.eq(0), x.eq(0), x_mod.eq(0), x_base.eq(0), c.eq(0),
+                                     final_x.eq(self.config.width == 1),
+                                     final_c.eq(self.config.cin == 1),
+                                     final_y.eq(self.config.height == 1)]
                         m.next = "RUN"
             with m.State("RUN"):
                 m.d.comb += [self.i.ready.eq(row_free), self._writer_busy.eq(1),
@@ -343,6 +359,7 @@ class WindowGenerator(wiring.Component):
         grid_h, grid_w = p.grid_shape
         row_bits = ceil_log2(slots)        # residues modulo 2K
         col_bits = ceil_log2(k) if k > 1 else 1
+        coord = coord_width(p)
 
         # the reader never stalls: windows go into a queue with room for all in flight
         m.submodules.out = out = CreditQueue(window_layout(p), QUEUE_DEPTH)
@@ -363,9 +380,9 @@ class WindowGenerator(wiring.Component):
         hout_m1 = reg("hout_m1", range(p.max_padded_height + 1))   # output rows - 1
         wout_m1 = reg("wout_m1", range(p.max_padded_width + 1))
         cin_m1 = reg("cin_m1", range(p.max_cin + 1))
-        h_last = reg("h_last", signed(_COORD))     # H - 1
-        w_last = reg("w_last", signed(_COORD))     # W - 1
-        cap = reg("cap", signed(_COORD))           # H - K: no window reads below it
+        h_last = reg("h_last", signed(coord))     # H - 1
+        w_last = reg("w_last", signed(coord))     # W - 1
+        cap = reg("cap", signed(coord))           # H - K: no window reads below it
         need_min = reg("need_min", range(p.max_height + 1))   # min(H, top + 1 if reflect else 1)
 
         # ---- A: sequencer -------------------------------------------------------------------
@@ -379,15 +396,15 @@ class WindowGenerator(wiring.Component):
         # ---- A: geometry of the current output row (per tap row ky) -------------------------
         # t = oy*s - top + ky (source row before the padding map), its residue modulo 2K
         # offset by the frame's first slot, its flags, and how far past the last row it is
-        t = [reg(f"t{ky}", signed(_COORD)) for ky in range(k)]
-        t_nx = [reg(f"t_nx{ky}", signed(_COORD)) for ky in range(k)]   # t + s, kept ready
+        t = [reg(f"t{ky}", signed(coord)) for ky in range(k)]
+        t_nx = [reg(f"t_nx{ky}", signed(coord)) for ky in range(k)]   # t + s, kept ready
         t_res = [reg(f"t_res{ky}", range(slots)) for ky in range(k)]
         t_below = [reg(f"t_below{ky}", 1) for ky in range(k)]
         t_above = [reg(f"t_above{ky}", 1) for ky in range(k)]
         need = reg("need", range(p.max_height + 1))    # rows this output row needs
         need_next = reg("need_next", range(p.max_height + 1))   # ... and the next one
-        n_next = reg("n_next", signed(_COORD))          # t0 + s + K of the next row (unclamped)
-        n_after = reg("n_after", signed(_COORD))        # ... and of the row after it
+        n_next = reg("n_next", signed(coord))          # t0 + s + K of the next row (unclamped)
+        n_after = reg("n_after", signed(coord))        # ... and of the row after it
         low_rel = reg("low_rel", range(p.max_height + 1))   # max(0, min(t0, H - K))
         rows_avail = reg("rows_avail", range(p.max_height + 2 * slots + 1))  # rows_done - base
         ready = reg("ready", 1)                         # rows_avail >= need
@@ -396,20 +413,20 @@ class WindowGenerator(wiring.Component):
         brow_f = [reg(f"brow_f{ky}", values(p.block)) for ky in range(k)]  # row within block
 
         # ---- A: geometry of the current output column (per tap column kx) -------------------
-        u = [reg(f"u{kx}", signed(_COORD)) for kx in range(k)]          # ox*s - left + kx
-        u_nx = [reg(f"u_nx{kx}", signed(_COORD)) for kx in range(k)]    # u + s, kept ready
-        u_q = [reg(f"u_q{kx}", signed(_COORD)) for kx in range(k)]      # floor(u / K) ...
+        u = [reg(f"u{kx}", signed(coord)) for kx in range(k)]          # ox*s - left + kx
+        u_nx = [reg(f"u_nx{kx}", signed(coord)) for kx in range(k)]    # u + s, kept ready
+        u_q = [reg(f"u_q{kx}", signed(coord)) for kx in range(k)]      # floor(u / K) ...
         u_r = [reg(f"u_r{kx}", values(k)) for kx in range(k)]            # ... and u mod K
-        u_qm = [reg(f"u_qm{kx}", signed(_COORD + ceil_log2(mc) + 1))
+        u_qm = [reg(f"u_qm{kx}", signed(coord + ceil_log2(mc) + 1))
                 for kx in range(k)]                                      # floor(u / K) * mc
         u_left = [reg(f"u_left{kx}", 1) for kx in range(k)]
         u_right = [reg(f"u_right{kx}", 1) for kx in range(k)]
         bcol = [reg(f"bcol{kx}", values(grid_w)) for kx in range(k)]
         bcol_f = [reg(f"bcol_f{kx}", values(p.block)) for kx in range(k)]
         # the same at ox = 0, for the next output row
-        u0 = [reg(f"u0_{kx}", signed(_COORD)) for kx in range(k)]
-        u0_nx = [reg(f"u0_nx{kx}", signed(_COORD)) for kx in range(k)]
-        u0_q = [reg(f"u0_q{kx}", signed(_COORD)) for kx in range(k)]
+        u0 = [reg(f"u0_{kx}", signed(coord)) for kx in range(k)]
+        u0_nx = [reg(f"u0_nx{kx}", signed(coord)) for kx in range(k)]
+        u0_q = [reg(f"u0_q{kx}", signed(coord)) for kx in range(k)]
         u0_r = [reg(f"u0_r{kx}", values(k)) for kx in range(k)]
         u0_left = [reg(f"u0_left{kx}", 1) for kx in range(k)]
         u0_right = [reg(f"u0_right{kx}", 1) for kx in range(k)]
@@ -452,10 +469,33 @@ class WindowGenerator(wiring.Component):
                      for r in range(grid_h)]
 
         # ---- frame start --------------------------------------------------------------------
-        m.d.comb += reader_idle.eq(~running)
-        with m.If(~running & frames.r_rdy):
-            d = popped
+        # The next frame's descriptor is taken from the queue ahead of time (``next_frame``),
+        # and every register the start loads is computed from it a cycle before, into a
+        # register of its own (``prep``): the start itself is a copy. While a frame runs, the
+        # next one's descriptor waits here, so back-to-back frames lose no cycle.
+        nxt = Signal(popped.shape(), name="next_frame")
+        nxt_valid = reg("next_valid", 1)
+        nxt_ready = reg("next_ready", 1)     # the prep registers hold next_frame's values
+        start_frame = Signal()
+        m.d.comb += [start_frame.eq(~running & nxt_ready),
+                     reader_idle.eq(~running & ~nxt_valid)]
+        with m.If(frames.r_rdy & ~nxt_valid):
             m.d.comb += frames.r_en.eq(1)
+            m.d.sync += [nxt.eq(popped), nxt_valid.eq(1)]
+        m.d.sync += nxt_ready.eq(nxt_valid & ~start_frame)
+        with m.If(start_frame):
+            m.d.sync += nxt_valid.eq(0)
+
+        preps = []   # loaded on every edge (outside the start's condition, below)
+
+        def prep(target, value):
+            """``value`` (of the waiting descriptor) in a register, for ``target`` at the start."""
+            staged = Signal.like(target, name=f"{target.name}_start")
+            preps.append(staged.eq(value))
+            return staged
+
+        with m.If(start_frame):
+            d = nxt
             m.d.sync += self._swap_request.eq(d.swap)
             top, left = d.cfg.pad_top, d.cfg.pad_left
             hp = d.cfg.height + d.cfg.pad_top + d.cfg.pad_bottom - p.kernel
@@ -463,22 +503,25 @@ class WindowGenerator(wiring.Component):
             first_need, least = d.first_need, d.least
             avail = (rows_done + inc - d.base)[:p.vrow_width]
             n1 = k - top + d.cfg.stride     # t0 + s + K of row 1
+            hout = Mux(d.cfg.stride == 2, hp >> 1, hp)
+            wout = Mux(d.cfg.stride == 2, wp >> 1, wp)
             m.d.sync += [
                 rows_avail.eq(avail), ready.eq(avail >= first_need),
-                n_next.eq(n1), n_after.eq(n1 + d.cfg.stride),
-                need_next.eq(Mux(n1 >= d.cfg.height, d.cfg.height,
-                                 Mux(n1 > first_need, n1, first_need))),
+                n_next.eq(prep(n_next, n1)), n_after.eq(prep(n_after, n1 + d.cfg.stride)),
+                need_next.eq(prep(need_next, Mux(n1 >= d.cfg.height, d.cfg.height,
+                                                 Mux(n1 > first_need, n1, first_need)))),
                 running.eq(1), cfg.eq(d.cfg), base.eq(d.base), base_slot.eq(d.base_slot),
-                hout_m1.eq(Mux(d.cfg.stride == 2, hp >> 1, hp)),
-                wout_m1.eq(Mux(d.cfg.stride == 2, wp >> 1, wp)),
-                cin_m1.eq(d.cfg.cin - 1),
-                last_c.eq(d.cfg.cin == 1), last_g.eq(d.cfg.cout <= p.lanes),
-                last_cg.eq((d.cfg.cin == 1) & (d.cfg.cout <= p.lanes)),
-                cout_le_lanes.eq(d.cfg.cout <= p.lanes),
-                last_x.eq(Mux(d.cfg.stride == 2, wp >> 1, wp) == 0),
-                last_y.eq(Mux(d.cfg.stride == 2, hp >> 1, hp) == 0),
-                h_last.eq(d.cfg.height - 1), w_last.eq(d.cfg.width - 1),
-                cap.eq(d.cfg.height - k),
+                hout_m1.eq(prep(hout_m1, hout)),
+                wout_m1.eq(prep(wout_m1, wout)),
+                cin_m1.eq(prep(cin_m1, d.cfg.cin - 1)),
+                last_c.eq(prep(last_c, d.cfg.cin == 1)),
+                last_g.eq(prep(last_g, d.cfg.cout <= p.lanes)),
+                last_cg.eq(prep(last_cg, (d.cfg.cin == 1) & (d.cfg.cout <= p.lanes))),
+                cout_le_lanes.eq(prep(cout_le_lanes, d.cfg.cout <= p.lanes)),
+                last_x.eq(prep(last_x, wout == 0)),
+                last_y.eq(prep(last_y, hout == 0)),
+                h_last.eq(prep(h_last, d.cfg.height - 1)), w_last.eq(prep(w_last, d.cfg.width - 1)),
+                cap.eq(prep(cap, d.cfg.height - k)),
                 need_min.eq(least), need.eq(first_need),
                 c.eq(0), g.eq(0), gbase.eq(0), remaining.eq(d.cfg.cout), ox.eq(0), oy.eq(0),
             ]
@@ -486,25 +529,32 @@ class WindowGenerator(wiring.Component):
                 value = ky - top
                 res = d.base_slot + value + slots   # in 0 .. 3 * slots
                 m.d.sync += [
-                    t[ky].eq(value), t_nx[ky].eq(value + d.cfg.stride),
-                    t_res[ky].eq(Mux(res >= 2 * slots, res - 2 * slots,
-                                     Mux(res >= slots, res - slots, res))),
-                    t_below[ky].eq(value < 0),
-                    t_above[ky].eq(value > d.cfg.height - 1),
+                    t[ky].eq(prep(t[ky], value)),
+                    t_nx[ky].eq(prep(t_nx[ky], value + d.cfg.stride)),
+                    t_res[ky].eq(prep(t_res[ky], Mux(res >= 2 * slots, res - 2 * slots,
+                                                     Mux(res >= slots, res - slots, res)))),
+                    t_below[ky].eq(prep(t_below[ky], value < 0)),
+                    t_above[ky].eq(prep(t_above[ky], value > d.cfg.height - 1)),
                     brow[ky].eq(ky >> log_block), brow_f[ky].eq(ky & (p.block - 1)),
                 ]
             for kx in range(k):
                 init = col_init(kx, left, d.cfg.width - 1)
+                u_init = prep(u[kx], init["u"])
+                u_nx_init = prep(u_nx[kx], init["u"] + d.cfg.stride)
+                q_init, r_init = prep(u_q[kx], init["q"]), prep(u_r[kx], init["r"])
+                left_init = prep(u_left[kx], init["left"])
+                right_init = prep(u_right[kx], init["right"])
                 m.d.sync += [
-                    u[kx].eq(init["u"]), u0[kx].eq(init["u"]),
-                    u_nx[kx].eq(init["u"] + d.cfg.stride), u0_nx[kx].eq(init["u"] + d.cfg.stride),
-                    u_q[kx].eq(init["q"]), u0_q[kx].eq(init["q"]),
-                    u_r[kx].eq(init["r"]), u0_r[kx].eq(init["r"]),
-                    u_qm[kx].eq(Mux(init["u"] < 0, -mc, 0)),
-                    u_left[kx].eq(init["left"]), u0_left[kx].eq(init["left"]),
-                    u_right[kx].eq(init["right"]), u0_right[kx].eq(init["right"]),
+                    u[kx].eq(u_init), u0[kx].eq(u_init),
+                    u_nx[kx].eq(u_nx_init), u0_nx[kx].eq(u_nx_init),
+                    u_q[kx].eq(q_init), u0_q[kx].eq(q_init),
+                    u_r[kx].eq(r_init), u0_r[kx].eq(r_init),
+                    u_qm[kx].eq(prep(u_qm[kx], Mux(init["u"] < 0, -mc, 0))),
+                    u_left[kx].eq(left_init), u0_left[kx].eq(left_init),
+                    u_right[kx].eq(right_init), u0_right[kx].eq(right_init),
                     bcol[kx].eq(kx >> log_block), bcol_f[kx].eq(kx & (p.block - 1)),
                 ]
+        m.d.sync += preps
 
         # ---- sequencer step -----------------------------------------------------------------
         def next_column():
@@ -761,23 +811,33 @@ class WindowGenerator(wiring.Component):
         keep_f = stage("keep_f", p.taps, Cat(rows_e[ky].bit_select(bcol_e[kx], 1)
                                              for ky in range(k) for kx in range(k)))
 
-        words = Array(Array(row) for row in words_f)
-        constant_mode = (meta_f.mode == PadMode.ZERO) | (meta_f.mode == PadMode.CONSTANT)
-        const_value = Mux(meta_f.mode == PadMode.CONSTANT, meta_f.pad_value, 0)
+        # ---- F -> G: the bank -> tap crossbar in two steps, each a K:1 selection: per row
+        # bank, the K tap columns' words; then per tap, its row bank's. (Selecting among all
+        # K x K words at once would take K**4 word-wide wires: 19,208 for K = 7.)
+        vg = stage("vg", 1, vf, keep_reset=True)
+        meta_g = stage("meta_g", meta_layout, meta_f)
+        row_bank_g = [stage(f"row_bank_g{ky}", values(k), row_bank_f[ky]) for ky in range(k)]
+        pad_g = stage("pad_g", p.taps, pad_f)
+        keep_g = stage("keep_g", p.taps, keep_f)
+        cols_g = [[stage(f"col_r{r}_t{kx}", signed(p.act_width),
+                         Array(words_f[r])[col_bank_f[kx]] if k > 1 else words_f[r][0])
+                   for kx in range(k)] for r in range(k)]
+        constant_mode = (meta_g.mode == PadMode.ZERO) | (meta_g.mode == PadMode.CONSTANT)
+        const_value = Mux(meta_g.mode == PadMode.CONSTANT, meta_g.pad_value, 0)
         window = out.i.payload
         for ky in range(k):
             for kx in range(k):
                 tap = ky * k + kx
-                m.d.comb += window.taps[tap].eq(
-                    Mux(constant_mode & pad_f[tap], const_value,
-                        words[row_bank_f[ky]][col_bank_f[kx]]))
+                word = (Array(cols_g[r][kx] for r in range(k))[row_bank_g[ky]] if k > 1
+                        else cols_g[0][kx])
+                m.d.comb += window.taps[tap].eq(Mux(constant_mode & pad_g[tap], const_value, word))
         m.d.comb += [
-            window.pad.eq(pad_f), window.keep.eq(keep_f),
-            window.channel.eq(meta_f.channel), window.group.eq(meta_f.group),
-            window.weight_addr.eq(meta_f.weight_addr),
-            window.first.eq(meta_f.first), window.last.eq(meta_f.last),
-            window.end.eq(meta_f.end), window.lanes.eq(meta_f.lanes),
-            window.shift.eq(meta_f.shift), window.zero_gating.eq(meta_f.zero_gating),
-            out.i.valid.eq(vf),
+            window.pad.eq(pad_g), window.keep.eq(keep_g),
+            window.channel.eq(meta_g.channel), window.group.eq(meta_g.group),
+            window.weight_addr.eq(meta_g.weight_addr),
+            window.first.eq(meta_g.first), window.last.eq(meta_g.last),
+            window.end.eq(meta_g.end), window.lanes.eq(meta_g.lanes),
+            window.shift.eq(meta_g.shift), window.zero_gating.eq(meta_g.zero_gating),
+            out.i.valid.eq(vg),
         ]
-        m.d.comb += self._reader_busy.eq(running | out.busy)
+        m.d.comb += self._reader_busy.eq(running | nxt_valid | out.busy)
