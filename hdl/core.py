@@ -161,9 +161,10 @@ class ConvCore(wiring.Component):
             # loader from the next edge, and a load that decided to start in the same cycle
             # sees that in its CLAIM step and waits again; a waiting load word holds frames
             # from the next edge. The drained datapath releases the loader a cycle late,
-            # which only delays a load by a cycle.
+            # which only delays a load by a cycle. Frames also wait while a configuration
+            # just applied settles (the window generator registers its error flags).
             loader.hold.eq(load_hold),
-            window.hold.eq(frame_hold),
+            window.hold.eq(frame_hold | regs.config_settling),
         ]
         m.d.sync += [load_hold.eq(window.start | busy), frame_hold.eq(loader.busy)]
 

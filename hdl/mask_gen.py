@@ -28,7 +28,7 @@ grid, in mask-bit order):
 
 Every score also leaves on ``o_scores`` (block index, relevance, score, bit); the pass waits if
 that stream is not ready. End-of-update latency, from the ``last`` value to ``done``, when
-``bank_busy`` is low: ``6 + 4 * blocks + 37 * padding_blocks`` cycles (``blocks`` of the largest
+``bank_busy`` is low: ``8 + 4 * blocks + 37 * padding_blocks`` cycles (``blocks`` of the largest
 grid), see :func:`end_latency`. Then ``totals`` hold the threshold unit's operands until the next update.
 
 Matches :func:`golden.mask_update_fixed` bit for bit (mask and scores; the threshold is the
@@ -83,9 +83,9 @@ def end_latency(params, padding_blocks):
     """Clock edges from the one taking the ``last`` gradient value to the first cycle with
     ``done`` high (``o_scores`` always ready, ``bank_busy`` low): the accumulate pipeline
     draining (4), two cycles per block index and pass (the decision, then the registered step),
-    plus a division and a memory read per padding block and pass, and a register for each
-    score."""
-    return 6 + 4 * params.mask_bits + (2 * DIVIDER_LATENCY + 3) * padding_blocks
+    a registered restart before each pass, plus a division and a memory read per padding block
+    and pass, and a register for each score."""
+    return 8 + 4 * params.mask_bits + (2 * DIVIDER_LATENCY + 3) * padding_blocks
 
 
 class MaskGenerator(wiring.Component):
@@ -226,9 +226,9 @@ class MaskGenerator(wiring.Component):
         y1 = Signal.like(y)
         x1 = Signal.like(x)
         mag1 = Signal(fixed.GRADIENT.width + 1)
-        m.d.sync += v1.eq(fire)
-        with m.If(fire):
-            m.d.sync += [y1.eq(y), x1.eq(x), mag1.eq(Mux(g < 0, -g, g))]
+        # (the data registers load on every edge, ``v1`` says whether they hold a value: the
+        # acceptance decision reaches one flip-flop, not every bit)
+        m.d.sync += [v1.eq(fire), y1.eq(y), x1.eq(x), mag1.eq(Mux(g < 0, -g, g))]
         # S2: its block (a constant product as shifts and adds); the sums are read here
         v2 = Signal()
         b2 = Signal(range(blocks))
@@ -345,9 +345,16 @@ class MaskGenerator(wiring.Component):
                              col_walk.eq(col_walk >> 2)]
             step_index()
 
+        # Going back to the first block is a registered request as well (``restart``).
+        restart = Signal()
+
         def restart_grid():
-            m.d.sync += [index.eq(0), index_end.eq(0), index_last.eq(blocks == 1),
-                         bc.eq(0), bc_last.eq(grid_w == 1),
+            """Back to block index 0, one edge later."""
+            m.d.sync += restart.eq(1)
+
+        with m.If(restart):
+            m.d.sync += [restart.eq(0), index.eq(0), index_end.eq(0),
+                         index_last.eq(blocks == 1), bc.eq(0), bc_last.eq(grid_w == 1),
                          row_walk.eq(row_flags), col_walk.eq(col_flags)]
 
         # mask words and the commit leave through registers (one edge later, in order)
@@ -358,14 +365,25 @@ class MaskGenerator(wiring.Component):
         # A block's mask bit goes into the word on the edge after the pass decides it (the
         # index moves on only on the edge after that, see ``step``): the word's logic starts
         # from two flip-flops, not from the pass's decision.
+        # A scored block's score enters the totals the same way (``score`` holds still until
+        # the next block's division ends).
         emit = Signal()
         emit_value = Signal()
+        emit_scored = Signal()
         m.d.sync += emit.eq(0)
 
-        def emit_bit(bit):
-            """Put this block's mask bit into the word (next edge)."""
-            m.d.sync += [emit.eq(1), emit_value.eq(bit)]
+        def emit_bit(bit, scored=False):
+            """Put this block's mask bit into the word, and its score into the totals if
+            ``scored`` (next edge)."""
+            m.d.sync += [emit.eq(1), emit_value.eq(bit), emit_scored.eq(scored)]
 
+        with m.If(emit & emit_scored):
+            with m.If(emit_value):
+                m.d.sync += [totals.sum_in.eq(totals.sum_in + score),
+                             totals.n_in.eq(totals.n_in + 1)]
+            with m.Else():
+                m.d.sync += [totals.sum_out.eq(totals.sum_out + score),
+                             totals.n_out.eq(totals.n_out + 1)]
         with m.If(emit):   # write full words and the last one
             new_word = Signal(WORD, name="new_word")
             m.d.comb += new_word.eq(word | (emit_value << index[:5]))
@@ -400,7 +418,7 @@ class MaskGenerator(wiring.Component):
             # pass 1: relevance of every padding block, and the largest
             with m.State("MEAN_READ"):
                 m.d.comb += [self.busy.eq(1), acc_read.addr.eq(index)]
-                with m.If(step):
+                with m.If(step | restart):
                     pass                      # the walk moves on this edge
                 with m.Elif(index_end):
                     # pass 2 writes the shadow bank: wait while it holds a committed mask
@@ -433,7 +451,7 @@ class MaskGenerator(wiring.Component):
             # pass 2: scores, mask bits, totals
             with m.State("SCORE_READ"):
                 m.d.comb += self.busy.eq(1)
-                with m.If(step):
+                with m.If(step | restart):
                     pass                      # the walk moves on this edge
                 with m.Elif(index_end):
                     m.d.comb += [commit.eq(1), self.done.eq(1)]
@@ -467,13 +485,7 @@ class MaskGenerator(wiring.Component):
                     self.o_scores.payload.bit.eq(bit),
                 ]
                 with m.If(self.o_scores.ready):
-                    emit_bit(bit)
-                    with m.If(bit):
-                        m.d.sync += [totals.sum_in.eq(totals.sum_in + score),
-                                     totals.n_in.eq(totals.n_in + 1)]
-                    with m.Else():
-                        m.d.sync += [totals.sum_out.eq(totals.sum_out + score),
-                                     totals.n_out.eq(totals.n_out + 1)]
+                    emit_bit(bit, scored=True)
                     advance_grid()
                     m.next = "SCORE_READ"
         return m

@@ -110,8 +110,12 @@ class WindowGenerator(wiring.Component):
     Ports
     -----
     i : In(stream)               input pixels
-    config : In(config layout)   the applied configuration, latched when the writer starts a frame
-    hold : In(1)                 do not start a frame (a parameter load waits or runs)
+    config : In(config layout)   the applied configuration, latched when the writer starts a frame;
+                                 its error flags are registered here first, so a new
+                                 configuration must be stable for a cycle before a frame starts
+                                 on it (the core holds frames while one settles)
+    hold : In(1)                 do not start a frame (a parameter load waits or runs, a new
+                                 configuration settles)
     mask : In(mask_bits)         the active bank of the block-mask register file
     mask_pending : In(1)         a committed mask waits for a frame
     mask_swap : Out(1)           swap the mask banks now (a frame boundary)
@@ -281,7 +285,9 @@ class WindowGenerator(wiring.Component):
                     with m.Else():
                         m.d.sync += row_bank.eq(row_bank + 1)
 
-        bad = self.config.errors.as_value().any()
+        # (a register: the frame start's decisions begin at flip-flops of this unit)
+        bad = Signal()
+        m.d.sync += bad.eq(self.config.errors.as_value().any())
 
         # Rows the first output row needs: through its last tap row (K - top), and with reflect
         # padding at the top through row -t0 = top as well; every later row needs at least the
@@ -683,21 +689,33 @@ class WindowGenerator(wiring.Component):
         low_b = stage("low_b", p.vrow_width, low, keep_reset=True)
         base_slot_b = stage("base_slot_b", range(slots), base_slot)
         # Where C uses a coordinate, it is a padding distance (below K) or a residue (below 2K):
-        # the registers keep only the low bits that range needs, so C's adders are short.
+        # the registers keep only the low bits that range needs, so the adders are short. The
+        # padding maps' first step (the residue of the row or column a padding tap copies,
+        # before it is brought back into range) is made here, from the sequencer's registers,
+        # so C only brings it into range and selects.
         near = signed(ceil_log2(4 * k) + 2)
-        tb = [stage(f"tb{ky}", near, t[ky]) for ky in range(k)]
+        reflect_a = cfg.mode == PadMode.REFLECT
         tb_res = [stage(f"tb_res{ky}", range(slots), t_res[ky]) for ky in range(k)]
         tb_below = [stage(f"tb_below{ky}", 1, t_below[ky]) for ky in range(k)]
         tb_above = [stage(f"tb_above{ky}", 1, t_above[ky]) for ky in range(k)]
-        tb_d = [stage(f"tb_d{ky}", near, t[ky] - h_last) for ky in range(k)]
+        # below (t < 0): reflect reads row -t, residue res - 2t (in res + 2 .. res + 2K - 2)
+        tb_up = [stage(f"tb_up{ky}", near, t_res[ky] - 2 * t[ky]) for ky in range(k)]
+        # above (d = t - (H - 1) > 0): reflect reads row t - 2d, replicate row t - d
+        tb_down = [stage(f"tb_down{ky}", near,
+                         Mux(reflect_a, t_res[ky] - 2 * (t[ky] - h_last), t_res[ky] - (t[ky] - h_last)))
+                   for ky in range(k)]
         ub_r = [stage(f"ub_r{kx}", range(k), u_r[kx]) for kx in range(k)]
         ub_qm = [stage(f"ub_qm{kx}", u_qm[kx].shape(), u_qm[kx]) for kx in range(k)]
         ub_qm1 = [stage(f"ub_qm1_{kx}", u_qm[kx].shape(), u_qm[kx] - mc) for kx in range(k)]
         ub_qm2 = [stage(f"ub_qm2_{kx}", u_qm[kx].shape(), u_qm[kx] - 2 * mc) for kx in range(k)]
-        ub = [stage(f"ub{kx}", near, u[kx]) for kx in range(k)]
         ub_left = [stage(f"ub_left{kx}", 1, u_left[kx]) for kx in range(k)]
         ub_right = [stage(f"ub_right{kx}", 1, u_right[kx]) for kx in range(k)]
-        ub_e = [stage(f"ub_e{kx}", near, u[kx] - w_last) for kx in range(k)]
+        # left: reflect reads column -u (< K: q = 0), replicate column 0
+        ub_left_r = [stage(f"ub_left_r{kx}", near, Mux(reflect_a, -u[kx], 0)) for kx in range(k)]
+        # right (e = u - (W - 1) > 0): reflect reads u - 2e, replicate u - e (back > -2K)
+        ub_back = [stage(f"ub_back{kx}", near,
+                         Mux(reflect_a, u_r[kx] - 2 * (u[kx] - w_last), u_r[kx] - (u[kx] - w_last)))
+                   for kx in range(k)]
         brow_b = [stage(f"brow_b{ky}", values(grid_h), brow[ky]) for ky in range(k)]
         bcol_b = [stage(f"bcol_b{kx}", values(grid_w), bcol[kx]) for kx in range(k)]
 
@@ -709,11 +727,10 @@ class WindowGenerator(wiring.Component):
         row_bank_c, row_half_c, pad_row_c = [], [], []
         for ky in range(k):
             res = tb_res[ky]
-            # below: reflect reads row -t (residue res - 2t), replicate row 0 (the base slot)
-            up = res - 2 * tb[ky]                       # in res + 2 .. res + 2K - 2
+            # below: reflect reads row -t, replicate row 0 (the base slot)
+            up = tb_up[ky]
             below = Mux(reflect, Mux(up >= slots, up - slots, up), base_slot_b)
-            # above, d = t - (H - 1) > 0: reflect reads row t - 2d, replicate row t - d
-            down = Mux(reflect, res - 2 * tb_d[ky], res - tb_d[ky])
+            down = tb_down[ky]
             above = Mux(down < 0, down + slots, down)
             src = Mux(tb_below[ky], below, Mux(tb_above[ky], above, res))[:row_bits]
             if k == 1:   # one row bank: the slot is the half
@@ -728,10 +745,7 @@ class WindowGenerator(wiring.Component):
         col_bank_c, col_qm_c, pad_col_c = [], [], []
         for kx in range(k):
             r, qm = ub_r[kx], ub_qm[kx]
-            # left: reflect reads column -u (< K: q = 0), replicate column 0
-            left_r = Mux(reflect, -ub[kx], 0)
-            # right, e = u - (W - 1) > 0: reflect reads u - 2e, replicate u - e
-            back = Mux(reflect, r - 2 * ub_e[kx], r - ub_e[kx])    # > -2K
+            left_r, back = ub_left_r[kx], ub_back[kx]
             right_r = Mux(back < -k, back + 2 * k, Mux(back < 0, back + k, back))
             right_qm = Mux(back < -k, ub_qm2[kx], Mux(back < 0, ub_qm1[kx], qm))
             bank = Mux(ub_left[kx], left_r, Mux(ub_right[kx], right_r, r))
