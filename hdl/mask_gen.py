@@ -9,7 +9,8 @@ Accumulation (one value per cycle, always ready while accumulating): per block o
 frame, ``sum |g|`` saturating at :data:`golden.fixed.RELEVANCE_SUM` and the number of values, in a
 memory, through a pipeline designed for the clock: the value's position (a walker over the
 padding positions, no division), its block (a constant product as shifts and adds), the memory
-read, the word registered, the add; the two writes made since a value's read are forwarded to
+read, the word registered, the add, the result registered and written; the three writes made
+since a value's read are forwarded to
 it, so consecutive values of one block add up correctly. The end-of-update pass reads every
 padding block once and clears it; after reset the unit first clears the whole memory (one block
 per cycle), so a reset in the middle of an accumulation leaves nothing behind.
@@ -28,7 +29,7 @@ grid, in mask-bit order):
 
 Every score also leaves on ``o_scores`` (block index, relevance, score, bit); the pass waits if
 that stream is not ready. End-of-update latency, from the ``last`` value to ``done``, when
-``bank_busy`` is low: ``8 + 4 * blocks + 37 * padding_blocks`` cycles (``blocks`` of the largest
+``bank_busy`` is low: ``9 + 4 * blocks + 37 * padding_blocks`` cycles (``blocks`` of the largest
 grid), see :func:`end_latency`. Then ``totals`` hold the threshold unit's operands until the next update.
 
 Matches :func:`golden.mask_update_fixed` bit for bit (mask and scores; the threshold is the
@@ -82,10 +83,10 @@ def totals_layout(params):
 def end_latency(params, padding_blocks):
     """Clock edges from the one taking the ``last`` gradient value to the first cycle with
     ``done`` high (``o_scores`` always ready, ``bank_busy`` low): the accumulate pipeline
-    draining (4), two cycles per block index and pass (the decision, then the registered step),
+    draining (5), two cycles per block index and pass (the decision, then the registered step),
     a registered restart before each pass, plus a division and a memory read per padding block
     and pass, and a register for each score."""
-    return 8 + 4 * params.mask_bits + (2 * DIVIDER_LATENCY + 3) * padding_blocks
+    return 9 + 4 * params.mask_bits + (2 * DIVIDER_LATENCY + 3) * padding_blocks
 
 
 class MaskGenerator(wiring.Component):
@@ -240,20 +241,25 @@ class MaskGenerator(wiring.Component):
         b3 = Signal.like(b2)
         mag3 = Signal.like(mag1)
         m.d.sync += [v3.eq(v2), b3.eq(b2), mag3.eq(mag2)]
-        # S4: the word registered; add and write. The two writes since the read are forwarded.
+        # S4: the word registered; add. S5: the result registered (``written[0]``) and written
+        # to the memory, so the adder's path ends at flip-flops beside it, not at the block RAM.
+        # The three writes made since a value's read (on the edges ending S2, S3 and S4 of the
+        # values ahead of it) are forwarded.
         v4 = Signal()
         b4 = Signal.like(b2)
         mag4 = Signal.like(mag1)
         old4 = Signal(acc_layout)
         m.d.sync += [v4.eq(v3), b4.eq(b3), mag4.eq(mag3), old4.eq(acc_read.data)]
-        written = [Signal(acc_layout, name=f"written{i}") for i in range(2)]   # last, before
-        written_block = Signal.like(b2)
-        written_valid = Signal()
+        # the results of the last three values (latest first), their blocks and valid bits
+        written = [Signal(acc_layout, name=f"written{i}") for i in range(3)]
+        written_block = [Signal.like(b2, name=f"written_block{i}") for i in range(2)]
+        written_valid = [Signal(name=f"written_valid{i}") for i in range(2)]
         # which write to forward is decided a stage ahead (in S3): the value in S4 now is
-        # ``written[0]`` next cycle, and ``written[0]`` now is ``written[1]``
-        forward = [Signal(name=f"forward{i}") for i in range(2)]
+        # ``written[0]`` next cycle, ``written[0]`` now is ``written[1]``, and so on
+        forward = [Signal(name=f"forward{i}") for i in range(3)]
         m.d.sync += [forward[0].eq(v4 & (b4 == b3)),
-                     forward[1].eq(written_valid & (written_block == b3))]
+                     forward[1].eq(written_valid[0] & (written_block[0] == b3)),
+                     forward[2].eq(written_valid[1] & (written_block[1] == b3))]
         # Both candidates are summed and the forwarding picks a result, not an operand: the
         # loop through ``written[0]`` (a run of values in one block) is an adder and a mux.
         def accumulate(name, old):
@@ -268,16 +274,19 @@ class MaskGenerator(wiring.Component):
             ]
             return result
         new_run = accumulate("run", written[0])
-        new_base = accumulate("base", Mux(forward[1], written[1], old4))
+        new_base = accumulate("base", Mux(forward[1], written[1],
+                                          Mux(forward[2], written[2], old4)))
         new = Signal(acc_layout)
         m.d.comb += [
             new.eq(Mux(forward[0], new_run, new_base)),
             acc_read.addr.eq(b2), acc_read.en.eq(1),
-            acc_write.addr.eq(b4), acc_write.en.eq(v4), acc_write.data.eq(new),
+            acc_write.addr.eq(written_block[0]), acc_write.en.eq(written_valid[0]),
+            acc_write.data.eq(written[0]),
         ]
-        m.d.sync += [written[0].eq(new), written_block.eq(b4), written_valid.eq(v4),
-                     written[1].eq(written[0])]
-        accumulating = v1 | v2 | v3 | v4
+        m.d.sync += [written[0].eq(new), written[1].eq(written[0]), written[2].eq(written[1]),
+                     written_block[0].eq(b4), written_valid[0].eq(v4),
+                     written_block[1].eq(written_block[0]), written_valid[1].eq(written_valid[0])]
+        accumulating = v1 | v2 | v3 | v4 | written_valid[0]
 
         # --- block-grid pass ------------------------------------------------------------------
         index = Signal(range(blocks + 1))

@@ -454,11 +454,17 @@ class WindowGenerator(wiring.Component):
         # ---- rows ready, issue --------------------------------------------------------------
         # ``ready`` is a register: the comparisons for this row and the next are made a cycle
         # ahead, with the row count the next cycle will see, and ``issue`` only picks one.
+        # The four comparisons (this row or the next, a row written this cycle or not) start
+        # from registers (``rows_avail_p1`` = rows_avail + 1 is kept beside it); the row
+        # written and the issue only select.
         inc = self._row_written
         row_adv = Signal()   # this cycle's issue moves to the next output row
+        rows_avail_p1 = reg("rows_avail_p1", range(p.max_height + 2 * slots + 2))
         avail_next = rows_avail + inc
-        m.d.sync += [rows_avail.eq(avail_next),
-                     ready.eq(Mux(row_adv, avail_next >= need_next, avail_next >= need))]
+        m.d.sync += [rows_avail.eq(avail_next), rows_avail_p1.eq(rows_avail_p1 + inc),
+                     ready.eq(Mux(row_adv,
+                                  Mux(inc, rows_avail_p1 >= need_next, rows_avail >= need_next),
+                                  Mux(inc, rows_avail_p1 >= need, rows_avail >= need)))]
         rows_ready = ready
         # "last" flags of the counters are registers, made with the counters' next values
         last_c = reg("last_c", 1)
@@ -512,7 +518,7 @@ class WindowGenerator(wiring.Component):
             hout = Mux(d.cfg.stride == 2, hp >> 1, hp)
             wout = Mux(d.cfg.stride == 2, wp >> 1, wp)
             m.d.sync += [
-                rows_avail.eq(avail), ready.eq(avail >= first_need),
+                rows_avail.eq(avail), rows_avail_p1.eq(avail + 1), ready.eq(avail >= first_need),
                 n_next.eq(prep(n_next, n1)), n_after.eq(prep(n_after, n1 + d.cfg.stride)),
                 need_next.eq(prep(need_next, Mux(n1 >= d.cfg.height, d.cfg.height,
                                                  Mux(n1 > first_need, n1, first_need)))),
