@@ -89,7 +89,6 @@ QUEUE_DEPTH = 16
 LOW_WATER_DELAY = 3
 
 
-
 def coord_width(params):
     """Signed width of the reader's coordinates: a tap's source row or column before the
     padding map (``-pad .. padded size + s``) and the row counts made from them (up to the
