@@ -383,6 +383,61 @@ def test_parameter_load_offered_mid_frame_waits_for_the_frame():
     assert result.errors == 0
 
 
+@pytest.mark.parametrize("offset", [-4, -3, -2, -1, 0, 1, 2])
+def test_parameter_load_and_frame_start_offered_together(offset):
+    """A parameter load and a frame's first beat offered around the same cycle, from idle
+    (``offset``: edges from the first parameter word being offered to the frame's release;
+    negative: the frame first). Exactly one of them goes first: the frame runs on the old
+    weights entirely or on the new ones entirely, never on a mix, and the next frame on the
+    new ones. (Both holds are registers: the load's CLAIM step is what keeps them apart.)"""
+    params = SMALL[3]
+    rng = np.random.default_rng(22)
+    cfg = FrameConfig(5, 5, cin=2, cout=3, padding=(1, 1, 1, 1), mode="replicate", shift=7)
+    frames = [frame(rng, params, cfg, "ones") for _ in range(3)]
+    w1, b1 = weights(rng, params, 2, 3)
+    w2, b2 = weights(rng, params, 2, 3)
+
+    async def race(ctx, dut, state):
+        state["release"] = 0                      # frame 1 waits
+        while state["accepted"] < cfg.input_count():
+            await ctx.tick()
+        await regs.wait_idle(ctx, dut.bus)       # frame 0 has left the datapath
+        beats = param_words(w2, b2)
+        if offset <= 0:
+            state["release"] = 1
+            for _ in range(-offset):
+                await ctx.tick()
+        sent = edge = 0
+        while sent < len(beats):
+            ctx.set(dut.i_param.payload, beats[sent])
+            ctx.set(dut.i_param.valid, 1)
+            _, _, ready = await ctx.tick().sample(dut.i_param.ready)
+            edge += 1
+            if edge == offset:
+                state["release"] = 1
+            sent += bool(ready)
+        ctx.set(dut.i_param.valid, 0)
+        state["release"] = 1
+        await regs.wait_idle(ctx, dut.bus)       # the load (and frame 1, if it went first)
+        state["release"] = 2
+
+    def outputs(f, w, b):
+        return expected_outputs(params, cfg, f.x, w, b, f.full_mask)
+    result = run_core(params, frames, w=w1, bias=b1, events=race,
+                      expected_outputs=3 * len(outputs(frames[0], w1, b1)))
+    first = outputs(frames[0], w1, b1)
+    last = outputs(frames[2], w2, b2)
+    candidates = [first + outputs(frames[1], w, b) + last for w, b in ((w1, b1), (w2, b2))]
+    assert result.outputs in candidates, "frame 1 ran on a mix of old and new weights"
+    # well apart, the first one offered goes first (-1 and 0 are the race: both arrive at
+    # the units in the same cycle, or a cycle apart)
+    if offset <= -2:
+        assert result.outputs == candidates[0]
+    if offset >= 1:
+        assert result.outputs == candidates[1]
+    assert result.errors == 0
+
+
 def test_core_without_learning_and_with_lut_multipliers():
     """The small-part options: no learning units (no i_grad; THRESHOLD and LEARNING ignore
     writes with bad_write) and multipliers past a DSP budget built from LUTs. Still exact."""
