@@ -344,16 +344,21 @@ def mask_for_all(params):
     return np.ones(params.grid_shape, bool)
 
 
+def reload_case(seed, cfg):
+    """Three frames of ``cfg`` (K = 3, every block included) and two weight sets for them."""
+    params = SMALL[3]
+    rng = np.random.default_rng(seed)
+    frames = [frame(rng, params, cfg, "ones") for _ in range(3)]
+    return (params, frames, weights(rng, params, cfg.cin, cfg.cout),
+            weights(rng, params, cfg.cin, cfg.cout))
+
+
 def test_parameter_load_offered_mid_frame_waits_for_the_frame():
     """A parameter load offered while frame 0 streams waits (backpressure) until frame 0 has
     left the datapath, and frame 1 waits for the load: frame 0 runs on the old weights,
     frames 1 and 2 on the new ones, and nothing is lost."""
-    params = SMALL[3]
-    rng = np.random.default_rng(21)
     cfg = FrameConfig(6, 6, cin=2, cout=3, padding=(1, 1, 1, 1), mode="reflect", shift=7)
-    frames = [frame(rng, params, cfg, "ones") for _ in range(3)]
-    w1, b1 = weights(rng, params, 2, 3)
-    w2, b2 = weights(rng, params, 2, 3)
+    params, frames, (w1, b1), (w2, b2) = reload_case(21, cfg)
     seen = {}
 
     async def reload(ctx, dut, state):
@@ -390,12 +395,8 @@ def test_parameter_load_and_frame_start_offered_together(offset):
     negative: the frame first). Exactly one of them goes first: the frame runs on the old
     weights entirely or on the new ones entirely, never on a mix, and the next frame on the
     new ones. (Both holds are registers: the load's CLAIM step is what keeps them apart.)"""
-    params = SMALL[3]
-    rng = np.random.default_rng(22)
     cfg = FrameConfig(5, 5, cin=2, cout=3, padding=(1, 1, 1, 1), mode="replicate", shift=7)
-    frames = [frame(rng, params, cfg, "ones") for _ in range(3)]
-    w1, b1 = weights(rng, params, 2, 3)
-    w2, b2 = weights(rng, params, 2, 3)
+    params, frames, (w1, b1), (w2, b2) = reload_case(22, cfg)
 
     async def race(ctx, dut, state):
         state["release"] = 0                      # frame 1 waits
