@@ -30,7 +30,8 @@ grid, in mask-bit order):
 Every score also leaves on ``o_scores`` (block index, relevance, score, bit); the pass waits if
 that stream is not ready. End-of-update latency, from the ``last`` value to ``done``, when
 ``bank_busy`` is low: ``9 + 4 * blocks + 37 * padding_blocks`` cycles (``blocks`` of the largest
-grid), see :func:`end_latency`. Then ``totals`` hold the threshold unit's operands until the next update.
+grid), see :func:`end_latency`. Then ``totals`` hold the threshold unit's operands until the next
+update.
 
 Matches :func:`golden.mask_update_fixed` bit for bit (mask and scores; the threshold is the
 threshold unit's). A ``last`` that is not at the end of a plane pulses ``error`` (the update still

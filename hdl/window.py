@@ -531,7 +531,8 @@ class WindowGenerator(wiring.Component):
                 cout_le_lanes.eq(prep(cout_le_lanes, d.cfg.cout <= p.lanes)),
                 last_x.eq(prep(last_x, wout == 0)),
                 last_y.eq(prep(last_y, hout == 0)),
-                h_last.eq(prep(h_last, d.cfg.height - 1)), w_last.eq(prep(w_last, d.cfg.width - 1)),
+                h_last.eq(prep(h_last, d.cfg.height - 1)),
+                w_last.eq(prep(w_last, d.cfg.width - 1)),
                 cap.eq(prep(cap, d.cfg.height - k)),
                 need_min.eq(least), need.eq(first_need),
                 c.eq(0), g.eq(0), gbase.eq(0), remaining.eq(d.cfg.cout), ox.eq(0), oy.eq(0),
@@ -705,9 +706,15 @@ class WindowGenerator(wiring.Component):
         tb_above = [stage(f"tb_above{ky}", 1, t_above[ky]) for ky in range(k)]
         # below (t < 0): reflect reads row -t, residue res - 2t (in res + 2 .. res + 2K - 2)
         tb_up = [stage(f"tb_up{ky}", near, t_res[ky] - 2 * t[ky]) for ky in range(k)]
-        # above (d = t - (H - 1) > 0): reflect reads row t - 2d, replicate row t - d
-        tb_down = [stage(f"tb_down{ky}", near,
-                         Mux(reflect_a, t_res[ky] - 2 * (t[ky] - h_last), t_res[ky] - (t[ky] - h_last)))
+
+        def past_end(res, coord, last):
+            """Past the far edge, e = coord - last > 0: the source's residue, from the tap's
+            residue ``res``: reflect reads coord - 2e, replicate coord - e."""
+            e = coord - last
+            return Mux(reflect_a, res - 2 * e, res - e)
+
+        # above (t > H - 1)
+        tb_down = [stage(f"tb_down{ky}", near, past_end(t_res[ky], t[ky], h_last))
                    for ky in range(k)]
         ub_r = [stage(f"ub_r{kx}", range(k), u_r[kx]) for kx in range(k)]
         ub_qm = [stage(f"ub_qm{kx}", u_qm[kx].shape(), u_qm[kx]) for kx in range(k)]
@@ -717,9 +724,8 @@ class WindowGenerator(wiring.Component):
         ub_right = [stage(f"ub_right{kx}", 1, u_right[kx]) for kx in range(k)]
         # left: reflect reads column -u (< K: q = 0), replicate column 0
         ub_left_r = [stage(f"ub_left_r{kx}", near, Mux(reflect_a, -u[kx], 0)) for kx in range(k)]
-        # right (e = u - (W - 1) > 0): reflect reads u - 2e, replicate u - e (back > -2K)
-        ub_back = [stage(f"ub_back{kx}", near,
-                         Mux(reflect_a, u_r[kx] - 2 * (u[kx] - w_last), u_r[kx] - (u[kx] - w_last)))
+        # right (u > W - 1; back > -2K)
+        ub_back = [stage(f"ub_back{kx}", near, past_end(u_r[kx], u[kx], w_last))
                    for kx in range(k)]
         brow_b = [stage(f"brow_b{ky}", values(grid_h), brow[ky]) for ky in range(k)]
         bcol_b = [stage(f"bcol_b{kx}", values(grid_w), bcol[kx]) for kx in range(k)]
