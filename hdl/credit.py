@@ -34,6 +34,8 @@ class CreditQueue(wiring.Component):
     o : Out(stream)      the unit's output
     reserve : In(1)      a beat taken this cycle will push one entry
     credit : Out(1)      (register) a beat may be reserved this cycle
+    credit_next : Out(1) what ``credit`` will be after this edge (for a user that registers
+                         its own decision to take a beat a cycle ahead)
     busy : Out(1)        an entry is reserved or queued
     """
 
@@ -45,6 +47,7 @@ class CreditQueue(wiring.Component):
             "o": Out(stream.Signature(shape)),
             "reserve": In(1),
             "credit": Out(1, init=1),
+            "credit_next": Out(1),
             "busy": Out(1),
         })
 
@@ -65,6 +68,7 @@ class CreditQueue(wiring.Component):
         m.d.sync += reserved.eq(reserved + self.reserve - pop)
         m.d.comb += self.busy.eq(reserved != 0)
         # next cycle's credit: room even if nothing leaves meanwhile
-        m.d.sync += self.credit.eq(Mux(self.reserve, reserved + 2 <= depth,
-                                       reserved + 1 <= depth))
+        m.d.comb += self.credit_next.eq(Mux(self.reserve, reserved + 2 <= depth,
+                                            reserved + 1 <= depth))
+        m.d.sync += self.credit.eq(self.credit_next)
         return m

@@ -406,10 +406,15 @@ class WindowGenerator(wiring.Component):
         t_res = [reg(f"t_res{ky}", range(slots)) for ky in range(k)]
         t_below = [reg(f"t_below{ky}", 1) for ky in range(k)]
         t_above = [reg(f"t_above{ky}", 1) for ky in range(k)]
+        # (H - 1) - t_nx: its sign is the next row's t_above, with no comparison on the step
+        t_room_nx = [reg(f"t_room_nx{ky}", signed(coord)) for ky in range(k)]
         need = reg("need", range(p.max_height + 1))    # rows this output row needs
         need_next = reg("need_next", range(p.max_height + 1))   # ... and the next one
-        n_next = reg("n_next", signed(coord))          # t0 + s + K of the next row (unclamped)
-        n_after = reg("n_after", signed(coord))        # ... and of the row after it
+        n_after = reg("n_after", signed(coord))   # t0 + s + K of the row after the next
+        # (H - 1) - n_after and need_min - n_after: their signs are the comparisons that make
+        # need_next, so the row step only selects
+        n_room = reg("n_room", signed(coord))
+        n_below_min = reg("n_below_min", signed(coord))
         low_rel = reg("low_rel", range(p.max_height + 1))   # max(0, min(t0, H - K))
         rows_avail = reg("rows_avail", range(p.max_height + 2 * slots + 1))  # rows_done - base
         ready = reg("ready", 1)                         # rows_avail >= need
@@ -426,6 +431,7 @@ class WindowGenerator(wiring.Component):
                 for kx in range(k)]                                      # floor(u / K) * mc
         u_left = [reg(f"u_left{kx}", 1) for kx in range(k)]
         u_right = [reg(f"u_right{kx}", 1) for kx in range(k)]
+        u_room_nx = [reg(f"u_room_nx{kx}", signed(coord)) for kx in range(k)]  # (W - 1) - u_nx
         bcol = [reg(f"bcol{kx}", values(grid_w)) for kx in range(k)]
         bcol_f = [reg(f"bcol_f{kx}", values(p.block)) for kx in range(k)]
         # the same at ox = 0, for the next output row
@@ -435,6 +441,7 @@ class WindowGenerator(wiring.Component):
         u0_r = [reg(f"u0_r{kx}", values(k)) for kx in range(k)]
         u0_left = [reg(f"u0_left{kx}", 1) for kx in range(k)]
         u0_right = [reg(f"u0_right{kx}", 1) for kx in range(k)]
+        u0_room_nx = [reg(f"u0_room_nx{kx}", signed(coord)) for kx in range(k)]
 
         stride = cfg.stride
 
@@ -457,23 +464,42 @@ class WindowGenerator(wiring.Component):
         # from registers (``rows_avail_p1`` = rows_avail + 1 is kept beside it); the row
         # written and the issue only select.
         inc = self._row_written
+        running_next = Signal()    # what ``running`` and ``ready`` will be after this edge
+        ready_next = Signal()
+        m.d.comb += running_next.eq(running)
         row_adv = Signal()   # this cycle's issue moves to the next output row
         rows_avail_p1 = reg("rows_avail_p1", range(p.max_height + 2 * slots + 2))
         avail_next = rows_avail + inc
-        m.d.sync += [rows_avail.eq(avail_next), rows_avail_p1.eq(rows_avail_p1 + inc),
-                     ready.eq(Mux(row_adv,
-                                  Mux(inc, rows_avail_p1 >= need_next, rows_avail >= need_next),
-                                  Mux(inc, rows_avail_p1 >= need, rows_avail >= need)))]
-        rows_ready = ready
+        m.d.sync += [rows_avail.eq(avail_next), rows_avail_p1.eq(rows_avail_p1 + inc)]
+        m.d.comb += ready_next.eq(Mux(row_adv,
+                                      Mux(inc, rows_avail_p1 >= need_next,
+                                          rows_avail >= need_next),
+                                      Mux(inc, rows_avail_p1 >= need, rows_avail >= need)))
         # "last" flags of the counters are registers, made with the counters' next values
         last_c = reg("last_c", 1)
         last_g = reg("last_g", 1)
         last_cg = reg("last_cg", 1)      # last_c & last_g, a register of its own
         last_x = reg("last_x", 1)
         last_y = reg("last_y", 1)
+        # their next values (the sequencer's enables below are registers made from them)
+        last_cg_next, last_x_next, last_y_next = Signal(), Signal(), Signal()
+        m.d.comb += [last_cg_next.eq(last_cg), last_x_next.eq(last_x), last_y_next.eq(last_y)]
+        m.d.sync += [last_cg.eq(last_cg_next), last_x.eq(last_x_next), last_y.eq(last_y_next)]
         cout_le_lanes = reg("cout_le_lanes", 1)    # one group only
-        issue = Signal()
-        m.d.comb += [issue.eq(running & rows_ready & out.credit), out.reserve.eq(issue)]
+        # The sequencer's enables are registers, made from the next values of the registers
+        # they used to be ANDs of, so the wide updates hang on a flip-flop each, and their
+        # fan-out is split three ways:
+        # ``issue`` = running & ready & credit: the channel and group counters, stage B
+        # ``end_position`` = issue & last_cg: the column geometry
+        # ``row_step`` = end_position & last_x & ~last_y: the row geometry
+        issue = reg("issue", 1)
+        end_position = reg("end_position", 1)
+        row_step = reg("row_step", 1)
+        issue_next = running_next & ready_next & out.credit_next
+        m.d.comb += [out.reserve.eq(issue), row_adv.eq(row_step)]
+        m.d.sync += [running.eq(running_next), ready.eq(ready_next), issue.eq(issue_next),
+                     end_position.eq(issue_next & last_cg_next),
+                     row_step.eq(issue_next & last_cg_next & last_x_next & ~last_y_next)]
 
         # mask rows of the window's tap rows (the bank active when the window is issued)
         mask_rows = [self.mask[r * grid_w:min((r + 1) * grid_w, p.mask_bits)]
@@ -487,13 +513,16 @@ class WindowGenerator(wiring.Component):
         nxt = Signal(popped.shape(), name="next_frame")
         nxt_valid = reg("next_valid", 1)
         nxt_ready = reg("next_ready", 1)     # the prep registers hold next_frame's values
-        start_frame = Signal()
-        m.d.comb += [start_frame.eq(~running & nxt_ready),
-                     reader_idle.eq(~running & ~nxt_valid)]
+        # ``start_frame`` (~running & next_ready) enables every register a start loads: like
+        # ``issue`` it is a register, made from the next values
+        start_frame = reg("start_frame", 1)
+        nxt_ready_next = nxt_valid & ~start_frame
+        m.d.comb += reader_idle.eq(~running & ~nxt_valid)
         with m.If(frames.r_rdy & ~nxt_valid):
             m.d.comb += frames.r_en.eq(1)
             m.d.sync += [nxt.eq(popped), nxt_valid.eq(1)]
-        m.d.sync += nxt_ready.eq(nxt_valid & ~start_frame)
+        m.d.sync += [nxt_ready.eq(nxt_ready_next),
+                     start_frame.eq(~running_next & nxt_ready_next)]
         with m.If(start_frame):
             m.d.sync += nxt_valid.eq(0)
 
@@ -507,6 +536,7 @@ class WindowGenerator(wiring.Component):
 
         with m.If(start_frame):
             d = nxt
+            m.d.comb += running_next.eq(1)
             m.d.sync += self._swap_request.eq(d.swap)
             top, left = d.cfg.pad_top, d.cfg.pad_left
             hp = d.cfg.height + d.cfg.pad_top + d.cfg.pad_bottom - p.kernel
@@ -516,21 +546,26 @@ class WindowGenerator(wiring.Component):
             n1 = k - top + d.cfg.stride     # t0 + s + K of row 1
             hout = Mux(d.cfg.stride == 2, hp >> 1, hp)
             wout = Mux(d.cfg.stride == 2, wp >> 1, wp)
+            m.d.comb += [
+                ready_next.eq(avail >= first_need),
+                last_cg_next.eq(prep(last_cg, (d.cfg.cin == 1) & (d.cfg.cout <= p.lanes))),
+                last_x_next.eq(prep(last_x, wout == 0)),
+                last_y_next.eq(prep(last_y, hout == 0)),
+            ]
             m.d.sync += [
-                rows_avail.eq(avail), rows_avail_p1.eq(avail + 1), ready.eq(avail >= first_need),
-                n_next.eq(prep(n_next, n1)), n_after.eq(prep(n_after, n1 + d.cfg.stride)),
+                rows_avail.eq(avail), rows_avail_p1.eq(avail + 1),
+                n_after.eq(prep(n_after, n1 + d.cfg.stride)),
+                n_room.eq(prep(n_room, d.cfg.height - 1 - n1 - d.cfg.stride)),
+                n_below_min.eq(prep(n_below_min, least - n1 - d.cfg.stride)),
                 need_next.eq(prep(need_next, Mux(n1 >= d.cfg.height, d.cfg.height,
                                                  Mux(n1 > first_need, n1, first_need)))),
-                running.eq(1), cfg.eq(d.cfg), base.eq(d.base), base_slot.eq(d.base_slot),
+                cfg.eq(d.cfg), base.eq(d.base), base_slot.eq(d.base_slot),
                 hout_m1.eq(prep(hout_m1, hout)),
                 wout_m1.eq(prep(wout_m1, wout)),
                 cin_m1.eq(prep(cin_m1, d.cfg.cin - 1)),
                 last_c.eq(prep(last_c, d.cfg.cin == 1)),
                 last_g.eq(prep(last_g, d.cfg.cout <= p.lanes)),
-                last_cg.eq(prep(last_cg, (d.cfg.cin == 1) & (d.cfg.cout <= p.lanes))),
                 cout_le_lanes.eq(prep(cout_le_lanes, d.cfg.cout <= p.lanes)),
-                last_x.eq(prep(last_x, wout == 0)),
-                last_y.eq(prep(last_y, hout == 0)),
                 h_last.eq(prep(h_last, d.cfg.height - 1)),
                 w_last.eq(prep(w_last, d.cfg.width - 1)),
                 cap.eq(prep(cap, d.cfg.height - k)),
@@ -547,6 +582,8 @@ class WindowGenerator(wiring.Component):
                                                      Mux(res >= slots, res - slots, res)))),
                     t_below[ky].eq(prep(t_below[ky], value < 0)),
                     t_above[ky].eq(prep(t_above[ky], value > d.cfg.height - 1)),
+                    t_room_nx[ky].eq(prep(t_room_nx[ky],
+                                          d.cfg.height - 1 - value - d.cfg.stride)),
                     brow[ky].eq(ky >> log_block), brow_f[ky].eq(ky & (p.block - 1)),
                 ]
             for kx in range(k):
@@ -556,6 +593,7 @@ class WindowGenerator(wiring.Component):
                 q_init, r_init = prep(u_q[kx], init["q"]), prep(u_r[kx], init["r"])
                 left_init = prep(u_left[kx], init["left"])
                 right_init = prep(u_right[kx], init["right"])
+                room_init = prep(u_room_nx[kx], d.cfg.width - 1 - init["u"] - d.cfg.stride)
                 m.d.sync += [
                     u[kx].eq(u_init), u0[kx].eq(u_init),
                     u_nx[kx].eq(u_nx_init), u0_nx[kx].eq(u_nx_init),
@@ -564,6 +602,7 @@ class WindowGenerator(wiring.Component):
                     u_qm[kx].eq(prep(u_qm[kx], Mux(init["u"] < 0, -mc, 0))),
                     u_left[kx].eq(left_init), u0_left[kx].eq(left_init),
                     u_right[kx].eq(right_init), u0_right[kx].eq(right_init),
+                    u_room_nx[kx].eq(room_init), u0_room_nx[kx].eq(room_init),
                     bcol[kx].eq(kx >> log_block), bcol_f[kx].eq(kx & (p.block - 1)),
                 ]
         m.d.sync += preps
@@ -573,7 +612,8 @@ class WindowGenerator(wiring.Component):
             for kx in range(k):
                 nu = u_nx[kx]
                 m.d.sync += [u[kx].eq(nu), u_nx[kx].eq(nu + stride),
-                             u_left[kx].eq(nu < 0), u_right[kx].eq(nu > w_last)]
+                             u_left[kx].eq(nu < 0), u_right[kx].eq(u_room_nx[kx] < 0),
+                             u_room_nx[kx].eq(u_room_nx[kx] - stride)]
                 if k == 1:  # every column is its own quotient
                     m.d.sync += [u_q[kx].eq(nu),
                                  u_qm[kx].eq(u_qm[kx] + Mux(stride == 2, 2 * mc, mc))]
@@ -598,22 +638,25 @@ class WindowGenerator(wiring.Component):
                              u_q[kx].eq(u0_q[kx]), u_r[kx].eq(u0_r[kx]),
                              u_qm[kx].eq(Mux(u0[kx] < 0, -mc, 0)),
                              u_left[kx].eq(u0_left[kx]), u_right[kx].eq(u0_right[kx]),
+                             u_room_nx[kx].eq(u0_room_nx[kx]),
                              bcol[kx].eq(kx >> log_block),
                              bcol_f[kx].eq(kx & (p.block - 1))]
 
         def next_row():
-            nn = n_after                     # t0 + s + K of the row after the next
-            m.d.comb += row_adv.eq(1)
+            nn = n_after
             m.d.sync += [
-                need.eq(need_next), n_next.eq(nn), n_after.eq(nn + stride),
-                need_next.eq(Mux(nn > h_last, h_last + 1, Mux(nn > need_min, nn, need_min))),
+                need.eq(need_next), n_after.eq(nn + stride),
+                n_room.eq(n_room - stride), n_below_min.eq(n_below_min - stride),
+                # min(H, max(nn, need_min))
+                need_next.eq(Mux(n_room < 0, cfg.height, Mux(n_below_min < 0, nn, need_min))),
             ]
             for ky in range(k):
                 nt = t_nx[ky]
                 m.d.sync += [
                     t[ky].eq(nt), t_nx[ky].eq(nt + stride),
                     t_res[ky].eq(advance_mod(t_res[ky], slots)),
-                    t_below[ky].eq(nt < 0), t_above[ky].eq(nt > h_last),
+                    t_below[ky].eq(nt < 0), t_above[ky].eq(t_room_nx[ky] < 0),
+                    t_room_nx[ky].eq(t_room_nx[ky] - stride),
                 ]
                 nf = brow_f[ky] + stride
                 m.d.sync += [brow_f[ky].eq(nf[:log_block] if log_block else 0)]
@@ -622,10 +665,8 @@ class WindowGenerator(wiring.Component):
                 else:
                     m.d.sync += brow[ky].eq(brow[ky] + nf[log_block:])
 
-        # The counters' decisions, from registers: ``last_cg`` (the window is the last of its
-        # position) is kept as a register of its own, so the wide updates of the column and row
-        # geometry hang on one small AND of registers.
-        end_position = issue & last_cg
+        # The counters' decisions, from registers (``last_cg``: the window is the last of its
+        # position).
         next_last_c = Signal()
         next_last_g = Signal()
         m.d.comb += [next_last_c.eq(last_c), next_last_g.eq(last_g)]
@@ -644,20 +685,24 @@ class WindowGenerator(wiring.Component):
                     m.d.sync += [g.eq(0), gbase.eq(0), remaining.eq(cfg.cout)]
                     m.d.comb += next_last_g.eq(cout_le_lanes)
         with m.If(issue):
-            m.d.sync += [last_c.eq(next_last_c), last_g.eq(next_last_g),
-                         last_cg.eq(next_last_c & next_last_g)]
+            m.d.sync += [last_c.eq(next_last_c), last_g.eq(next_last_g)]
+            m.d.comb += last_cg_next.eq(next_last_c & next_last_g)
         with m.If(end_position):
             with m.If(~last_x):
-                m.d.sync += [ox.eq(ox + 1), last_x.eq(ox + 1 == wout_m1)]
+                m.d.sync += ox.eq(ox + 1)
+                m.d.comb += last_x_next.eq(ox + 1 == wout_m1)
                 next_column()
             with m.Else():
-                m.d.sync += [ox.eq(0), last_x.eq(wout_m1 == 0)]
+                m.d.sync += ox.eq(0)
+                m.d.comb += last_x_next.eq(wout_m1 == 0)
                 first_column()
                 with m.If(~last_y):
-                    m.d.sync += [oy.eq(oy + 1), last_y.eq(oy + 1 == hout_m1)]
-                    next_row()
+                    m.d.sync += oy.eq(oy + 1)
+                    m.d.comb += last_y_next.eq(oy + 1 == hout_m1)
                 with m.Else():
-                    m.d.sync += running.eq(0)
+                    m.d.comb += running_next.eq(0)
+        with m.If(row_step):
+            next_row()
 
         # The low-water mark follows the row two cycles late, which is only more careful: it
         # never rises. (When the frame is done, every row of it is behind: the next base.)
@@ -847,15 +892,19 @@ class WindowGenerator(wiring.Component):
         cols_g = [[stage(f"col_r{r}_t{kx}", signed(p.act_width),
                          Array(words_f[r])[col_bank_f[kx]] if k > 1 else words_f[r][0])
                    for kx in range(k)] for r in range(k)]
-        constant_mode = (meta_g.mode == PadMode.ZERO) | (meta_g.mode == PadMode.CONSTANT)
-        const_value = Mux(meta_g.mode == PadMode.CONSTANT, meta_g.pad_value, 0)
+        # which taps take the constant, and the constant, decided from F's registers: the
+        # queue's input is only the row-bank selection and this one choice
+        constant_mode = (meta_f.mode == PadMode.ZERO) | (meta_f.mode == PadMode.CONSTANT)
+        const_g = stage("const_g", p.taps, Mux(constant_mode, pad_f, 0))
+        const_value = stage("const_value_g", signed(p.act_width),
+                            Mux(meta_f.mode == PadMode.CONSTANT, meta_f.pad_value, 0))
         window = out.i.payload
         for ky in range(k):
             for kx in range(k):
                 tap = ky * k + kx
                 word = (Array(cols_g[r][kx] for r in range(k))[row_bank_g[ky]] if k > 1
                         else cols_g[0][kx])
-                m.d.comb += window.taps[tap].eq(Mux(constant_mode & pad_g[tap], const_value, word))
+                m.d.comb += window.taps[tap].eq(Mux(const_g[tap], const_value, word))
         m.d.comb += [
             window.pad.eq(pad_g), window.keep.eq(keep_g),
             window.channel.eq(meta_g.channel), window.group.eq(meta_g.group),
