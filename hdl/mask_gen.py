@@ -29,7 +29,7 @@ grid, in mask-bit order):
 
 Every score also leaves on ``o_scores`` (block index, relevance, score, bit); the pass waits if
 that stream is not ready. End-of-update latency, from the ``last`` value to ``done``, when
-``bank_busy`` is low: ``9 + 4 * blocks + 37 * padding_blocks`` cycles (``blocks`` of the largest
+``bank_busy`` is low: ``9 + 4 * blocks + 39 * padding_blocks`` cycles (``blocks`` of the largest
 grid), see :func:`end_latency`. Then ``totals`` hold the threshold unit's operands until the next
 update.
 
@@ -85,9 +85,9 @@ def end_latency(params, padding_blocks):
     """Clock edges from the one taking the ``last`` gradient value to the first cycle with
     ``done`` high (``o_scores`` always ready, ``bank_busy`` low): the accumulate pipeline
     draining (5), two cycles per block index and pass (the decision, then the registered step),
-    a registered restart before each pass, plus a division and a memory read per padding block
-    and pass, and a register for each score."""
-    return 9 + 4 * params.mask_bits + (2 * DIVIDER_LATENCY + 3) * padding_blocks
+    a registered restart before each pass, plus a division, a memory read and its output
+    register per padding block and pass, and a register for each score."""
+    return 9 + 4 * params.mask_bits + (2 * DIVIDER_LATENCY + 5) * padding_blocks
 
 
 class MaskGenerator(wiring.Component):
@@ -169,6 +169,11 @@ class MaskGenerator(wiring.Component):
         acc_read = sums.read_port()
         rel_write = relevance.write_port()
         rel_read = relevance.read_port()
+        # the read data registered on every edge: the divider's operands come from these
+        # (Yosys puts them into the block RAM's output register)
+        acc_q = Signal(acc_layout)
+        rel_q = Signal(SCORE_WIDTH)
+        m.d.sync += [acc_q.eq(acc_read.data), rel_q.eq(rel_read.data)]
 
         # --- walker over the padding positions of a plane ------------------------------------
         # (y, x) is the position of the next value; ``in_rows``: y is an interior row. Between
@@ -438,14 +443,19 @@ class MaskGenerator(wiring.Component):
                                      largest_zero.eq(largest == 0)]
                         m.next = "SCORE_READ"
                 with m.Elif(pad_block):
-                    m.next = "MEAN_START"
+                    m.next = "MEAN_LOAD"
                 with m.Else():
                     advance_grid()
+            # the block's sums reach the divider from a register (the memory's output register),
+            # not straight from the memory's array
+            with m.State("MEAN_LOAD"):
+                m.d.comb += [self.busy.eq(1), acc_read.addr.eq(index)]
+                m.next = "MEAN_START"
             with m.State("MEAN_START"):
                 m.d.comb += [self.busy.eq(1), acc_read.addr.eq(index),
                              divider.start.eq(1),
-                             divider.dividend.eq(acc_read.data.sum),
-                             divider.divisor.eq(acc_read.data.count),
+                             divider.dividend.eq(acc_q.sum),
+                             divider.divisor.eq(acc_q.count),
                              # the block is read once: clear it for the next update
                              acc_write.addr.eq(index), acc_write.en.eq(1),
                              acc_write.data.eq(0)]
@@ -467,13 +477,16 @@ class MaskGenerator(wiring.Component):
                     m.d.comb += [commit.eq(1), self.done.eq(1)]
                     m.next = "ACCUMULATE"
                 with m.Elif(pad_block):
-                    m.next = "SCORE_START"
+                    m.next = "SCORE_LOAD"
                 with m.Else():
                     emit_bit(1)
                     advance_grid()
+            with m.State("SCORE_LOAD"):
+                m.d.comb += self.busy.eq(1)
+                m.next = "SCORE_START"
             with m.State("SCORE_START"):
                 m.d.comb += [self.busy.eq(1), divider.start.eq(1),
-                             divider.dividend.eq(rel_read.data << fixed.SCORE.f_bits),
+                             divider.dividend.eq(rel_q << fixed.SCORE.f_bits),
                              divider.divisor.eq(largest)]
                 m.next = "SCORE_WAIT"
             with m.State("SCORE_WAIT"):
