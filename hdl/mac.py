@@ -72,7 +72,7 @@ class ParamWriteSignature(wiring.Signature):
     """Writes into the MAC array's parameter memories, one weight or one bias per cycle.
 
     ``w_*``: weight ``w_data`` into word ``w_addr = group * max_cin + channel`` at element
-    ``w_index = lane * K*K + tap``. ``b_*``: bias ``b_data`` into word ``b_addr = group`` at
+    ``lane * K*K + tap`` (``w_lane``, ``w_tap``). ``b_*``: bias ``b_data`` into word ``b_addr = group`` at
     lane ``b_lane``. Members are outputs of the writer (the parameter loader).
     """
 
@@ -80,7 +80,8 @@ class ParamWriteSignature(wiring.Signature):
         p = params
         super().__init__({
             "w_addr": Out(range(p.groups * p.max_cin)),
-            "w_index": Out(range(p.lanes * p.taps)),
+            "w_lane": Out(range(p.lanes)),
+            "w_tap": Out(range(p.taps)),
             "w_data": Out(signed(p.weight_width)),
             "w_en": Out(1),
             "b_addr": Out(range(p.groups)),
@@ -138,13 +139,21 @@ class MacArray(wiring.Component):
 
         w = self.write
         w_write = weights.write_port(granularity=1)  # one element (weight) per enable bit
-        w_data = stage("w_write_data", w.w_data.shape(), w.w_data)
+        # the weight is registered once per lane, loaded only by writes into that lane (so the
+        # copies stay apart in synthesis): one register fanning out to the whole word's block
+        # RAMs took a clock period of routing
+        w_data = []
+        for lane in range(lanes):
+            w_data.append(Signal(w.w_data.shape(), name=f"w_write_data_l{lane}"))
+            with m.If(w.w_en & (w.w_lane == lane)):
+                m.d.sync += w_data[lane].eq(w.w_data)
         b_data = stage("b_write_data", w.b_data.shape(), w.b_data)
         m.d.comb += [
             w_write.addr.eq(stage("w_write_addr", w.w_addr.shape(), w.w_addr)),
-            w_write.data.eq(Cat(w_data for _ in range(lanes * taps))),
+            w_write.data.eq(Cat(w_data[lane] for lane in range(lanes) for _ in range(taps))),
             w_write.en.eq(stage("w_write_en", lanes * taps,
-                                Mux(w.w_en, Const(1, lanes * taps) << w.w_index, 0),
+                                Cat(w.w_en & (w.w_lane == lane) & (w.w_tap == t)
+                                    for lane in range(lanes) for t in range(taps)),
                                 keep_reset=True)),
         ]
         b_write = biases.write_port(granularity=1)

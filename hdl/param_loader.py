@@ -61,9 +61,8 @@ class ParamLoader(wiring.Component):
         tap = Signal(range(p.taps))
         lane = Signal(range(p.lanes))
         group = Signal(range(p.groups))
-        # group * max_cin and lane * K*K, kept by increments (no constant products)
+        # group * max_cin, kept by increments (no constant product)
         gbase = Signal(range(p.groups * p.max_cin))
-        lbase = Signal(range(p.lanes * p.taps))
         weights_done = Signal()  # in the bias part
 
         fire = self.i.valid & self.i.ready
@@ -72,7 +71,7 @@ class ParamLoader(wiring.Component):
         b_lo, b_hi = -(1 << (p.bias_width - 1)), (1 << (p.bias_width - 1)) - 1
         m.d.comb += [
             self.write.w_addr.eq(gbase + c),
-            self.write.w_index.eq(lbase + tap),
+            self.write.w_lane.eq(lane), self.write.w_tap.eq(tap),
             self.write.w_data.eq(word.data),
             self.write.b_addr.eq(group),
             self.write.b_lane.eq(lane),
@@ -80,7 +79,7 @@ class ParamLoader(wiring.Component):
         ]
 
         def restart():
-            return [c.eq(0), co.eq(0), tap.eq(0), lane.eq(0), group.eq(0), lbase.eq(0),
+            return [c.eq(0), co.eq(0), tap.eq(0), lane.eq(0), group.eq(0),
                     gbase.eq(0), weights_done.eq(0)]
 
         with m.FSM(name="load"):
@@ -115,7 +114,7 @@ class ParamLoader(wiring.Component):
                         m.d.comb += [self.write.w_en.eq(1),
                                      self.error.eq((word.data < w_lo) | (word.data > w_hi))]
                     self._advance(m, p, cin_m1, cout_m1, c, co, tap, lane, group, weights_done,
-                                  word, restart, lbase, gbase)
+                                  word, restart, gbase)
             with m.State("DRAIN"):
                 m.d.comb += [self.i.ready.eq(1), self.busy.eq(1)]
                 with m.If(fire & word.last):
@@ -123,7 +122,7 @@ class ParamLoader(wiring.Component):
         return m
 
     def _advance(self, m, p, cin_m1, cout_m1, c, co, tap, lane, group, weights_done, word,
-                 restart, lbase, gbase):
+                 restart, gbase):
         """Step to the next word position; end the load at the final bias or at ``last``."""
         final = weights_done & (co == cout_m1)
         with m.If(final):
@@ -142,10 +141,10 @@ class ParamLoader(wiring.Component):
             with m.If(weights_done):
                 m.d.sync += co.eq(co + 1)
                 with m.If(lane == p.lanes - 1):
-                    m.d.sync += [lane.eq(0), group.eq(group + 1), lbase.eq(0),
+                    m.d.sync += [lane.eq(0), group.eq(group + 1),
                                  gbase.eq(gbase + p.max_cin)]
                 with m.Else():
-                    m.d.sync += [lane.eq(lane + 1), lbase.eq(lbase + p.taps)]
+                    m.d.sync += [lane.eq(lane + 1)]
             with m.Elif(tap != p.taps - 1):
                 m.d.sync += tap.eq(tap + 1)
             with m.Elif(c != cin_m1):
@@ -153,10 +152,10 @@ class ParamLoader(wiring.Component):
             with m.Else():
                 m.d.sync += [tap.eq(0), c.eq(0)]
                 with m.If(co == cout_m1):  # weights complete: biases from co = 0
-                    m.d.sync += [co.eq(0), lane.eq(0), group.eq(0), lbase.eq(0), gbase.eq(0),
+                    m.d.sync += [co.eq(0), lane.eq(0), group.eq(0), gbase.eq(0),
                                  weights_done.eq(1)]
                 with m.Elif(lane == p.lanes - 1):
-                    m.d.sync += [co.eq(co + 1), lane.eq(0), group.eq(group + 1), lbase.eq(0),
+                    m.d.sync += [co.eq(co + 1), lane.eq(0), group.eq(group + 1),
                                  gbase.eq(gbase + p.max_cin)]
                 with m.Else():
-                    m.d.sync += [co.eq(co + 1), lane.eq(lane + 1), lbase.eq(lbase + p.taps)]
+                    m.d.sync += [co.eq(co + 1), lane.eq(lane + 1)]

@@ -129,7 +129,8 @@ def test_skipped_taps_never_toggle_their_operands():
         for addr in range(params.groups * params.max_cin):
             for index in range(params.lanes * params.taps):
                 ctx.set(dut.write.w_addr, addr)
-                ctx.set(dut.write.w_index, index)
+                ctx.set(dut.write.w_lane, index // params.taps)
+                ctx.set(dut.write.w_tap, index % params.taps)
                 ctx.set(dut.write.w_data, int(rng.integers(-128, 128)))
                 ctx.set(dut.write.w_en, 1)
                 await ctx.tick()
