@@ -1,7 +1,8 @@
 """The core's registers, decoded from the table in :mod:`hdl.regmap`.
 
-Writes act on the clock edge. Reads are registered: ``r_data`` holds the value of the register
-at ``addr`` one cycle after ``r_en``, and keeps it until the next ``r_en``. Reading a counter's
+Writes act on the clock edge. Reads are registered twice: ``r_data`` holds the value the register
+at ``addr`` had on the ``r_en`` edge from two cycles after ``r_en``, and keeps it until the next
+read's data replaces it. Reading a counter's
 ``_LO`` word snapshots its high bits, which the ``_HI`` word returns, so the two reads of a
 counter always belong together whatever the counter does between them.
 
@@ -213,45 +214,73 @@ class ControlRegisters(wiring.Component):
                 with m.Default():
                     m.d.comb += pulse.bad_write.eq(1)
 
-        # --- reads (registered) -------------------------------------------------------------------
+        # --- reads (registered twice) ---------------------------------------------------------
+        # A read is two short steps instead of one wide multiplexer behind live status logic:
+        # on the ``r_en`` edge each group of 16 registers (and the mask word) is selected by
+        # the address's low bits into a register of its own; on the next edge ``r_data`` takes
+        # the group the registered address names. Every value is sampled on the ``r_en`` edge.
         snapshots = [Signal(COUNTER_WIDTH - 32, name=f"{name}_hi_snapshot")
                      for name, _ in COUNTERS]
         status = Signal(status_layout())
         m.d.comb += [status.eq(self.status), status.config_invalid.eq(applied.errors.as_value().any())]
-        read = Signal(32)
-        with m.Switch(bus.addr):
-            for reg in REGISTERS:
-                with m.Case(reg.addr):
-                    if reg.name == "STATUS":
-                        m.d.comb += read.eq(status)
-                    elif reg.name == "ERRORS":
-                        m.d.comb += read.eq(errors)
-                    elif reg.name == "COUNTER_OVERFLOW":
-                        m.d.comb += read.eq(self.overflow)
-                    elif reg.name == "THRESHOLD":
-                        if p.learning:
-                            m.d.comb += read.eq(self.threshold)
-                    elif reg.name == "LEARNING":
-                        if p.learning:
-                            m.d.comb += read.eq(Cat(rate, direction))
-                    elif reg.kind == "config":
-                        m.d.comb += read.eq(_word(reg, staged))
-                    elif reg.name.startswith("APPLIED_"):
-                        m.d.comb += read.eq(_word(reg, applied))
-                    elif reg.name.endswith(("_LO", "_HI")):
-                        index = (reg.addr - by_name(f"{COUNTERS[0][0].upper()}_LO").addr) // 2
-                        if reg.name.endswith("_LO"):
-                            m.d.comb += read.eq(self.counters[index][:32])
-                            with m.If(bus.r_en):
-                                m.d.sync += snapshots[index].eq(self.counters[index][32:])
-                        else:
-                            m.d.comb += read.eq(snapshots[index])
-                    elif reg.access == "R":  # constants: identification and parameters
-                        m.d.comb += read.eq(sum(f.reset_value(p) << f.offset
-                                                for f in reg.fields))
-            with m.Case(*range(MASK_SHADOW, MASK_SHADOW + words),
-                        *range(MASK_ACTIVE, MASK_ACTIVE + words)):
-                m.d.comb += read.eq(mask.r_data)
+
+        def value_of(reg):
+            if reg.name == "STATUS":
+                return status
+            if reg.name == "ERRORS":
+                return errors
+            if reg.name == "COUNTER_OVERFLOW":
+                return self.overflow
+            if reg.name == "THRESHOLD":
+                return self.threshold if p.learning else None
+            if reg.name == "LEARNING":
+                return Cat(rate, direction) if p.learning else None
+            if reg.kind == "config":
+                return _word(reg, staged)
+            if reg.name.startswith("APPLIED_"):
+                return _word(reg, applied)
+            if reg.name.endswith(("_LO", "_HI")):
+                index = (reg.addr - by_name(f"{COUNTERS[0][0].upper()}_LO").addr) // 2
+                if reg.name.endswith("_LO"):
+                    with m.If(bus.r_en & (bus.addr == reg.addr)):
+                        m.d.sync += snapshots[index].eq(self.counters[index][32:])
+                    return self.counters[index][:32]
+                return snapshots[index]
+            if reg.access == "R":  # constants: identification and parameters
+                return Const(sum(f.reset_value(p) << f.offset for f in reg.fields), 32)
+            return None
+
+        groups = {}
+        for reg in REGISTERS:
+            value = value_of(reg)
+            if value is not None:
+                groups.setdefault(reg.addr >> 4, []).append((reg.addr & 0xF, value))
+        selected, group_q = {}, {}
+        for g, members in sorted(groups.items()):
+            selected[g] = Signal(32, name=f"read_group{g}")
+            with m.Switch(bus.addr[:4]):
+                for low, value in members:
+                    with m.Case(low):
+                        m.d.comb += selected[g].eq(value)
+            group_q[g] = Signal(32, name=f"read_group{g}_q")
+        mask_q = Signal(32, name="read_mask_q")
+        addr_q = Signal.like(bus.addr, name="read_addr_q")
+        r_en_q = Signal(name="read_en_q")
+        m.d.sync += r_en_q.eq(bus.r_en)
         with m.If(bus.r_en):
+            m.d.sync += [addr_q.eq(bus.addr), mask_q.eq(mask.r_data)]
+            for g, q in group_q.items():
+                m.d.sync += q.eq(selected[g])
+        read = Signal(32)
+        in_mask = ((addr_q >= MASK_SHADOW) & (addr_q < MASK_SHADOW + words) |
+                   (addr_q >= MASK_ACTIVE) & (addr_q < MASK_ACTIVE + words))
+        with m.If(in_mask):
+            m.d.comb += read.eq(mask_q)
+        with m.Elif(addr_q[8:] == 0):
+            with m.Switch(addr_q[4:8]):
+                for g, q in group_q.items():
+                    with m.Case(g):
+                        m.d.comb += read.eq(q)
+        with m.If(r_en_q):
             m.d.sync += bus.r_data.eq(read)
         return m

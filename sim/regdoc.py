@@ -49,9 +49,10 @@ def markdown(params=None):
         f"The bus (`hdl/regbus.py`) is word addressed ({ADDR_WIDTH} address bits, 32-bit words; "
         "byte address = 4 x word",
         f"address). Writes act on the clock edge; reads are registered, latency {READ_LATENCY} "
-        "(`r_data` the cycle",
-        "after `r_en`). Bits outside every field are reserved: write them as 0. Unmapped "
-        "addresses read",
+        "(the value sampled",
+        f"on the `r_en` edge is in `r_data` {READ_LATENCY} cycles after `r_en`; reads may "
+        "follow each other every cycle).",
+        "Bits outside every field are reserved: write them as 0. Unmapped addresses read",
         "0; writing them, or a read-only register, is ignored and sets ERRORS.bad_write.",
         "",
         "## Registers",

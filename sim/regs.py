@@ -1,9 +1,10 @@
 """Register-bus drivers for async testbenches, from the register table (hdl.regmap).
 
-``write`` takes one clock edge; ``read`` takes the read's edge and returns ``r_data`` after it
-(read latency 1).
+``write`` takes one clock edge; ``read`` takes the read's edge and returns ``r_data``
+:data:`hdl.regbus.READ_LATENCY` edges after it.
 """
 
+from ..hdl.regbus import READ_LATENCY
 from ..hdl.regmap import (COUNTERS, CONFIG_REGISTERS, MASK_ACTIVE, MASK_SHADOW, Ctrl, Reg, Status,
                           by_name, encode)
 
@@ -24,6 +25,8 @@ async def read(ctx, bus, addr):
     ctx.set(bus.r_en, 1)
     await ctx.tick()
     ctx.set(bus.r_en, 0)
+    for _ in range(READ_LATENCY - 1):
+        await ctx.tick()
     return ctx.get(bus.r_data)
 
 

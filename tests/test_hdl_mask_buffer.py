@@ -222,7 +222,9 @@ def test_every_frame_uses_one_complete_committed_mask(seed):
         while not state["frames_done"]:
             for _ in range(pick.randint(5, 150)):
                 await ctx.tick()
-            if pick.random() < 0.6:
+            # (until a host mask has been taken, the host keeps trying: every try may be
+            # refused while an update runs)
+            if pick.random() < 0.6 or not state["host"]:
                 mask = rng.integers(0, 2, grid).astype(bool)
                 intended["mask"] = mask
                 for j, word in enumerate(mask_words(params, frame_mask(params, cfg, mask))):

@@ -10,6 +10,7 @@ from amaranth.sim import Simulator
 
 from padmask import golden
 from padmask.hdl.core import ConvCore
+from padmask.hdl.regbus import READ_LATENCY
 from padmask.hdl.counters import PerfCounters
 from padmask.hdl.regmap import (APPLIED_OFFSET, CONFIG_REGISTERS, COUNTER_WIDTH, COUNTERS,
                                 ERROR_BITS, ID_VALUE, MASK_SHADOW, REGISTERS, Ctrl, Reg, Status,
@@ -67,6 +68,43 @@ def test_reset_values_and_identification():
             assert await regs.read(ctx, bus, reg.addr) == want, reg.name
         assert await regs.read(ctx, bus, Reg.CTRL) == 0
         assert await regs.read(ctx, bus, 0x1FF) == 0                       # unmapped
+
+    run_bench(params, bench)
+
+
+def test_reads_back_to_back_arrive_after_the_read_latency_and_hold():
+    """One read per cycle: each word arrives READ_LATENCY edges after its r_en, in order, and
+    stays until the next read's; a read on the edge of a write returns the old value."""
+    params = SMALL[3]
+
+    async def bench(ctx, dut, outputs):
+        bus = dut.bus
+        frame_size = by_name("FRAME_SIZE")
+        old = await regs.read(ctx, bus, Reg.FRAME_SIZE)
+        new = encode(frame_size, height=5, width=7)
+        assert new != old
+        await regs.write(ctx, bus, MASK_SHADOW + 1, 0xA5A5_0F0F)
+        # r_en on consecutive cycles; the FRAME_SIZE read shares its edge with a write to it
+        plan = [(Reg.ID, ID_VALUE), (Reg.MAX_FRAME, 8 | 8 << 16), (Reg.FRAME_SIZE, old),
+                (MASK_SHADOW + 1, 0xA5A5_0F0F), (0x1FF, 0), (Reg.FRAME_SIZE, new)]
+        seen = []
+        for cycle in range(len(plan) + READ_LATENCY + 2):
+            if cycle < len(plan):
+                addr = plan[cycle][0]
+                ctx.set(bus.addr, addr)
+                ctx.set(bus.r_en, 1)
+                write = addr == Reg.FRAME_SIZE and cycle == 2
+                ctx.set(bus.w_en, write)
+                ctx.set(bus.w_data, new if write else 0)
+            else:
+                ctx.set(bus.r_en, 0)
+                ctx.set(bus.w_en, 0)
+            await ctx.tick()
+            seen.append(ctx.get(bus.r_data))
+        # seen[i] is r_data after edge i; the read of edge j is there from edge j + latency - 1
+        for j, (addr, want) in enumerate(plan):
+            assert seen[j + READ_LATENCY - 1] == want, (hex(addr), j)
+        assert seen[-1] == seen[-2] == plan[-1][1]          # held after the last read
 
     run_bench(params, bench)
 
