@@ -130,7 +130,9 @@ class ControlRegisters(wiring.Component):
         applied = Signal(config_layout(p), init=config_reset(p))
         cross = cross_errors(staged, p)  # checked before applying: a frame start reads flags
         settling = Signal(range(SETTLE + 1))
-        m.d.comb += self.config_settling.eq(settling != 0)
+        settling_any = Signal()     # settling != 0, a flip-flop of its own
+        m.d.comb += self.config_settling.eq(settling_any)
+        m.d.sync += settling_any.eq(settling > 1)
         with m.If(settling != 0):
             m.d.sync += settling.eq(settling - 1)
         m.d.comb += self.config.eq(applied)
@@ -182,7 +184,8 @@ class ControlRegisters(wiring.Component):
                         m.d.comb += self.clear_counters.eq(
                             wdata[ctrl.field("clear_counters").offset])
                         with m.If(wdata[ctrl.field("apply_config").offset]):
-                            m.d.sync += [applied.eq(staged), settling.eq(SETTLE)]
+                            m.d.sync += [applied.eq(staged), settling.eq(SETTLE),
+                                         settling_any.eq(1)]
                             for name, flag in cross.items():
                                 m.d.sync += applied.errors[name].eq(flag)
                 with m.Case(by_name("ERRORS").addr):
