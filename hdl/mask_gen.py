@@ -325,9 +325,14 @@ class MaskGenerator(wiring.Component):
         index_end = Signal()                      # index == blocks
         bc_last = Signal(init=grid_w == 1)        # bc == grid_w - 1
 
+        # the index's bit within its mask word, one-hot (it follows the index), so putting a
+        # bit into the word decodes nothing
+        word_pos = Signal(WORD, init=1)
+
         def step_index():
             m.d.sync += [index.eq(index + 1), index_end.eq(index_last),
-                         index_last.eq(index == blocks - 2)]
+                         index_last.eq(index == blocks - 2),
+                         word_pos.eq(word_pos.rotate_left(1))]
 
         largest = Signal(SCORE_WIDTH)
         threshold = Signal(SCORE_WIDTH)
@@ -368,7 +373,7 @@ class MaskGenerator(wiring.Component):
             m.d.sync += restart.eq(1)
 
         with m.If(restart):
-            m.d.sync += [restart.eq(0), index.eq(0), index_end.eq(0),
+            m.d.sync += [restart.eq(0), index.eq(0), index_end.eq(0), word_pos.eq(1),
                          index_last.eq(blocks == 1), bc.eq(0), bc_last.eq(grid_w == 1),
                          row_walk.eq(row_flags), col_walk.eq(col_flags)]
 
@@ -401,9 +406,9 @@ class MaskGenerator(wiring.Component):
                              totals.n_out.eq(totals.n_out + 1)]
         with m.If(emit):   # write full words and the last one
             new_word = Signal(WORD, name="new_word")
-            m.d.comb += new_word.eq(word | (emit_value << index[:5]))
-            m.d.sync += word.eq(Mux(index[:5] == WORD - 1, 0, new_word))
-            with m.If((index[:5] == WORD - 1) | index_last):
+            m.d.comb += new_word.eq(word | Mux(emit_value, word_pos, 0))
+            m.d.sync += word.eq(Mux(word_pos[WORD - 1], 0, new_word))
+            with m.If(word_pos[WORD - 1] | index_last):
                 m.d.comb += mask_en.eq(1)
                 m.d.sync += [self.mask_data.eq(new_word), self.mask_addr.eq(index >> 5)]
 
