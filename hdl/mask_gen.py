@@ -412,6 +412,16 @@ class MaskGenerator(wiring.Component):
                 m.d.comb += mask_en.eq(1)
                 m.d.sync += [self.mask_data.eq(new_word), self.mask_addr.eq(index >> 5)]
 
+        # The divider starts from registers: ``div_go`` (set by the LOAD states, so it is high
+        # in the START states) and the pass (``scoring``) choosing the operands, all of them
+        # registers too; no decoding of the state on the way.
+        div_go = Signal()
+        scoring = Signal()
+        m.d.sync += div_go.eq(0)
+        m.d.comb += [divider.start.eq(div_go),
+                     divider.dividend.eq(Mux(scoring, rel_q << fixed.SCORE.f_bits, acc_q.sum)),
+                     divider.divisor.eq(Mux(scoring, largest, acc_q.count))]
+
         with m.FSM(name="mask_gen", init="CLEAR"):
             # after reset the sums may hold a half-finished update: zero them all first
             # (not "busy": no update is running; gradients simply wait)
@@ -455,12 +465,10 @@ class MaskGenerator(wiring.Component):
             # not straight from the memory's array
             with m.State("MEAN_LOAD"):
                 m.d.comb += [self.busy.eq(1), acc_read.addr.eq(index)]
+                m.d.sync += [div_go.eq(1), scoring.eq(0)]
                 m.next = "MEAN_START"
-            with m.State("MEAN_START"):
+            with m.State("MEAN_START"):    # the division starts (div_go)
                 m.d.comb += [self.busy.eq(1), acc_read.addr.eq(index),
-                             divider.start.eq(1),
-                             divider.dividend.eq(acc_q.sum),
-                             divider.divisor.eq(acc_q.count),
                              # the block is read once: clear it for the next update
                              acc_write.addr.eq(index), acc_write.en.eq(1),
                              acc_write.data.eq(0)]
@@ -488,11 +496,10 @@ class MaskGenerator(wiring.Component):
                     advance_grid()
             with m.State("SCORE_LOAD"):
                 m.d.comb += self.busy.eq(1)
+                m.d.sync += [div_go.eq(1), scoring.eq(1)]
                 m.next = "SCORE_START"
-            with m.State("SCORE_START"):
-                m.d.comb += [self.busy.eq(1), divider.start.eq(1),
-                             divider.dividend.eq(rel_q << fixed.SCORE.f_bits),
-                             divider.divisor.eq(largest)]
+            with m.State("SCORE_START"):   # the division starts (div_go)
+                m.d.comb += self.busy.eq(1)
                 m.next = "SCORE_WAIT"
             with m.State("SCORE_WAIT"):
                 m.d.comb += self.busy.eq(1)
