@@ -106,10 +106,12 @@ class MaskLearning(wiring.Component):
         in_update = Signal()      # an update's first value was taken and it has not ended
         busy_r = Signal()
         settle = Signal(range(SETTLE + 1), init=SETTLE)
+        settled = Signal()        # settle == 0, a flip-flop of its own
         geometry = Signal.like(self.geometry)
         m.d.sync += busy_r.eq(busy)
         with m.If(settle != 0):
             m.d.sync += settle.eq(settle - 1)
+        m.d.sync += settled.eq(settle <= 1)
         with m.If(~in_update):
             m.d.sync += geometry.eq(self.geometry)
         grad = self.i_grad
@@ -124,12 +126,14 @@ class MaskLearning(wiring.Component):
         invalid = geometry.errors.frame_size | geometry.errors.pad
         drop = Signal()
         m.d.comb += drop.eq(Mux(active, dropping, invalid))
-        with m.If(active | (~self.hold & (settle == 0))):
+        # (the payload goes through ungated: the mask generator's data registers load on
+        # every edge and its valid says which values count, so no decision reaches the data)
+        m.d.comb += gen.i.payload.eq(grad.payload)
+        with m.If(active | (~self.hold & settled)):
             with m.If(drop):
                 m.d.comb += grad.ready.eq(1)
             with m.Else():
-                m.d.comb += [gen.i.payload.eq(grad.payload), gen.i.valid.eq(grad.valid),
-                             grad.ready.eq(gen.i.ready)]
+                m.d.comb += [gen.i.valid.eq(grad.valid), grad.ready.eq(gen.i.ready)]
         with m.If(taken):
             m.d.sync += active.eq(~grad.payload.last)
             with m.If(~active):
