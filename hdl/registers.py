@@ -20,7 +20,7 @@ commit while a mask update runs (``busy_write``); a mask shadow word or a mask c
 committed mask waits for its frame (``mask_pending``).
 """
 
-from amaranth.hdl import Cat, Const, Module, Signal, Value
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -267,23 +267,22 @@ class ControlRegisters(wiring.Component):
                         m.d.comb += selected[g].eq(value)
             group_q[g] = Signal(32, name=f"read_group{g}_q")
         mask_q = Signal(32, name="read_mask_q")
-        addr_q = Signal.like(bus.addr, name="read_addr_q")
+        # which of them the read names, one-hot, decoded on the first step as well
+        in_mask = ((bus.addr >= MASK_SHADOW) & (bus.addr < MASK_SHADOW + words) |
+                   (bus.addr >= MASK_ACTIVE) & (bus.addr < MASK_ACTIVE + words))
+        mask_sel = Signal(name="read_mask_sel")
+        group_sel = {g: Signal(name=f"read_group{g}_sel") for g in group_q}
         r_en_q = Signal(name="read_en_q")
         m.d.sync += r_en_q.eq(bus.r_en)
         with m.If(bus.r_en):
-            m.d.sync += [addr_q.eq(bus.addr), mask_q.eq(mask.r_data)]
+            m.d.sync += [mask_q.eq(mask.r_data), mask_sel.eq(in_mask)]
             for g, q in group_q.items():
-                m.d.sync += q.eq(selected[g])
+                m.d.sync += [q.eq(selected[g]), group_sel[g].eq(bus.addr[4:] == g)]
         read = Signal(32)
-        in_mask = ((addr_q >= MASK_SHADOW) & (addr_q < MASK_SHADOW + words) |
-                   (addr_q >= MASK_ACTIVE) & (addr_q < MASK_ACTIVE + words))
-        with m.If(in_mask):
-            m.d.comb += read.eq(mask_q)
-        with m.Elif(addr_q[8:] == 0):
-            with m.Switch(addr_q[4:8]):
-                for g, q in group_q.items():
-                    with m.Case(g):
-                        m.d.comb += read.eq(q)
+        value = Mux(mask_sel, mask_q, 0)
+        for g, q in group_q.items():
+            value = value | Mux(group_sel[g], q, 0)
+        m.d.comb += read.eq(value)
         with m.If(r_en_q):
             m.d.sync += bus.r_data.eq(read)
         return m
