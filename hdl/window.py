@@ -382,9 +382,14 @@ class WindowGenerator(wiring.Component):
         cfg = Signal(config_layout(p), name="r_cfg")
         base = reg("base", p.vrow_width)
         base_slot = reg("base_slot", range(slots))
-        hout_m1 = reg("hout_m1", range(p.max_padded_height + 1))   # output rows - 1
-        wout_m1 = reg("wout_m1", range(p.max_padded_width + 1))
-        cin_m1 = reg("cin_m1", range(p.max_cin + 1))
+        # the counters' second-to-last values (output rows - 2, output columns - 2, cin - 2)
+        # and the one-value cases, so the "last" flags come from equalities with registers,
+        # not from an increment and a comparison
+        hout_m2 = reg("hout_m2", range(-1, p.max_padded_height + 1))
+        wout_m2 = reg("wout_m2", range(-1, p.max_padded_width + 1))
+        cin_m2 = reg("cin_m2", range(-1, p.max_cin + 1))
+        one_c = reg("one_c", 1)
+        one_x = reg("one_x", 1)
         h_last = reg("h_last", signed(coord))     # H - 1
         w_last = reg("w_last", signed(coord))     # W - 1
         cap = reg("cap", signed(coord))           # H - K: no window reads below it
@@ -471,10 +476,13 @@ class WindowGenerator(wiring.Component):
         rows_avail_p1 = reg("rows_avail_p1", range(p.max_height + 2 * slots + 2))
         avail_next = rows_avail + inc
         m.d.sync += [rows_avail.eq(avail_next), rows_avail_p1.eq(rows_avail_p1 + inc)]
-        m.d.comb += ready_next.eq(Mux(row_adv,
-                                      Mux(inc, rows_avail_p1 >= need_next,
-                                          rows_avail >= need_next),
-                                      Mux(inc, rows_avail_p1 >= need, rows_avail >= need)))
+        # (written as an AND-OR: as a multiplexer of comparisons, Yosys shares one comparison
+        # behind the multiplexer, which puts the row-written select before a carry chain)
+        m.d.comb += ready_next.eq(
+            row_adv & inc & (rows_avail_p1 >= need_next) |
+            row_adv & ~inc & (rows_avail >= need_next) |
+            ~row_adv & inc & (rows_avail_p1 >= need) |
+            ~row_adv & ~inc & (rows_avail >= need))
         # "last" flags of the counters are registers, made with the counters' next values
         last_c = reg("last_c", 1)
         last_g = reg("last_g", 1)
@@ -560,9 +568,11 @@ class WindowGenerator(wiring.Component):
                 need_next.eq(prep(need_next, Mux(n1 >= d.cfg.height, d.cfg.height,
                                                  Mux(n1 > first_need, n1, first_need)))),
                 cfg.eq(d.cfg), base.eq(d.base), base_slot.eq(d.base_slot),
-                hout_m1.eq(prep(hout_m1, hout)),
-                wout_m1.eq(prep(wout_m1, wout)),
-                cin_m1.eq(prep(cin_m1, d.cfg.cin - 1)),
+                hout_m2.eq(prep(hout_m2, hout - 1)),
+                wout_m2.eq(prep(wout_m2, wout - 1)),
+                cin_m2.eq(prep(cin_m2, d.cfg.cin - 2)),
+                one_c.eq(prep(one_c, d.cfg.cin == 1)),
+                one_x.eq(prep(one_x, wout == 0)),
                 last_c.eq(prep(last_c, d.cfg.cin == 1)),
                 last_g.eq(prep(last_g, d.cfg.cout <= p.lanes)),
                 cout_le_lanes.eq(prep(cout_le_lanes, d.cfg.cout <= p.lanes)),
@@ -673,10 +683,10 @@ class WindowGenerator(wiring.Component):
         with m.If(issue):
             with m.If(~last_c):
                 m.d.sync += c.eq(c + 1)
-                m.d.comb += next_last_c.eq(c + 1 == cin_m1)
+                m.d.comb += next_last_c.eq(c == cin_m2)
             with m.Else():
                 m.d.sync += c.eq(0)
-                m.d.comb += next_last_c.eq(cin_m1 == 0)
+                m.d.comb += next_last_c.eq(one_c)
                 with m.If(~last_g):
                     m.d.sync += [g.eq(g + 1), gbase.eq(gbase + mc),
                                  remaining.eq(remaining - p.lanes)]
@@ -690,15 +700,15 @@ class WindowGenerator(wiring.Component):
         with m.If(end_position):
             with m.If(~last_x):
                 m.d.sync += ox.eq(ox + 1)
-                m.d.comb += last_x_next.eq(ox + 1 == wout_m1)
+                m.d.comb += last_x_next.eq(ox == wout_m2)
                 next_column()
             with m.Else():
                 m.d.sync += ox.eq(0)
-                m.d.comb += last_x_next.eq(wout_m1 == 0)
+                m.d.comb += last_x_next.eq(one_x)
                 first_column()
                 with m.If(~last_y):
                     m.d.sync += oy.eq(oy + 1)
-                    m.d.comb += last_y_next.eq(oy + 1 == hout_m1)
+                    m.d.comb += last_y_next.eq(oy == hout_m2)
                 with m.Else():
                     m.d.comb += running_next.eq(0)
         with m.If(row_step):
