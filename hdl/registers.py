@@ -220,14 +220,17 @@ class ControlRegisters(wiring.Component):
         # --- reads (registered twice) ---------------------------------------------------------
         # A read is two short steps instead of one wide multiplexer behind live status logic:
         # on the ``r_en`` edge each group of 16 registers (and the mask word) is selected by
-        # the address's low bits into a register of its own; on the next edge ``r_data`` takes
-        # the group the registered address names. Every value is sampled on the ``r_en`` edge.
+        # the address's low bits into a register of its own, beside a one-hot flag saying
+        # whether the read names it; on the next edge ``r_data`` takes the flagged one. Every
+        # value is sampled on the ``r_en`` edge.
         snapshots = [Signal(COUNTER_WIDTH - 32, name=f"{name}_hi_snapshot")
                      for name, _ in COUNTERS]
         status = Signal(status_layout())
         m.d.comb += [status.eq(self.status), status.config_invalid.eq(applied.errors.as_value().any())]
 
         def value_of(reg):
+            """What reading ``reg`` returns (None: 0). A counter's _LO word also gets the
+            snapshot of the counter's high bits that its _HI word returns."""
             if reg.name == "STATUS":
                 return status
             if reg.name == "ERRORS":

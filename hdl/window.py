@@ -472,17 +472,17 @@ class WindowGenerator(wiring.Component):
         running_next = Signal()    # what ``running`` and ``ready`` will be after this edge
         ready_next = Signal()
         m.d.comb += running_next.eq(running)
-        row_adv = Signal()   # this cycle's issue moves to the next output row
+        row_step = reg("row_step", 1)   # this cycle's issue moves to the next output row
         rows_avail_p1 = reg("rows_avail_p1", range(p.max_height + 2 * slots + 2))
         avail_next = rows_avail + inc
         m.d.sync += [rows_avail.eq(avail_next), rows_avail_p1.eq(rows_avail_p1 + inc)]
         # (written as an AND-OR: as a multiplexer of comparisons, Yosys shares one comparison
         # behind the multiplexer, which puts the row-written select before a carry chain)
         m.d.comb += ready_next.eq(
-            row_adv & inc & (rows_avail_p1 >= need_next) |
-            row_adv & ~inc & (rows_avail >= need_next) |
-            ~row_adv & inc & (rows_avail_p1 >= need) |
-            ~row_adv & ~inc & (rows_avail >= need))
+            row_step & inc & (rows_avail_p1 >= need_next) |
+            row_step & ~inc & (rows_avail >= need_next) |
+            ~row_step & inc & (rows_avail_p1 >= need) |
+            ~row_step & ~inc & (rows_avail >= need))
         # "last" flags of the counters are registers, made with the counters' next values
         last_c = reg("last_c", 1)
         last_g = reg("last_g", 1)
@@ -502,9 +502,8 @@ class WindowGenerator(wiring.Component):
         # ``row_step`` = end_position & last_x & ~last_y: the row geometry
         issue = reg("issue", 1)
         end_position = reg("end_position", 1)
-        row_step = reg("row_step", 1)
         issue_next = running_next & ready_next & out.credit_next
-        m.d.comb += [out.reserve.eq(issue), row_adv.eq(row_step)]
+        m.d.comb += out.reserve.eq(issue)
         m.d.sync += [running.eq(running_next), ready.eq(ready_next), issue.eq(issue_next),
                      end_position.eq(issue_next & last_cg_next),
                      row_step.eq(issue_next & last_cg_next & last_x_next & ~last_y_next)]
