@@ -245,7 +245,7 @@ class MacArray(wiring.Component):
         metap = stage("metap", meta, meta3)
         # skipped taps are zeroed as the products are registered again, from a copy of the
         # skip bits per lane (one bit would fan out to every product bit of every lane)
-        skip3_lanes = [stage(f"skip3_l{lane}", taps, skipi) for lane in range(lanes)]
+        skip3_lanes = [stage(f"skip3_l{lane}", taps, skipi, copy=True) for lane in range(lanes)]
         products = [[stage(f"product_r_l{lane}_t{t}", product_shape,
                            Mux(skip3_lanes[lane][t], 0, products[lane][t]), keep_reset=True)
                      for t in range(taps)] for lane in range(lanes)]
@@ -279,10 +279,16 @@ class MacArray(wiring.Component):
         # SC: accumulate (first channel from the bias); after the last channel the register
         # holds the output's total, and the next beat may overwrite it one edge later, when SR
         # has taken it
+        # (its valid and first-channel bits in a copy per lane: one register reaching every
+        # accumulator bit of every lane took most of a clock period of routing)
+        va_lanes = [stage(f"va_l{lane}", 1, valid, keep_reset=True, copy=True)
+                    for lane in range(lanes)]
+        first_lanes = [stage(f"first_a_l{lane}", 1, meta_now.first, copy=True)
+                       for lane in range(lanes)]
         accs = [Signal(acc_shape, name=f"acc_l{lane}") for lane in range(lanes)]
-        with m.If(va):
-            for lane in range(lanes):
-                m.d.sync += accs[lane].eq(Mux(meta_a.first, bias_a[lane], accs[lane]) +
+        for lane in range(lanes):
+            with m.If(va_lanes[lane]):
+                m.d.sync += accs[lane].eq(Mux(first_lanes[lane], bias_a[lane], accs[lane]) +
                                           sums_a[lane])
         vt = stage("vt", 1, va & meta_a.last, keep_reset=True)
         meta_t = stage("meta_t", meta, meta_a)

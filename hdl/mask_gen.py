@@ -6,12 +6,13 @@ raster order of the padded frame; ``last`` on the final value of the update. Int
 never sent: their gradients do not enter any relevance.
 
 Accumulation (one value per cycle, always ready while accumulating): per block of the padded
-frame, ``sum |g|`` saturating at :data:`golden.fixed.RELEVANCE_SUM` and the number of values, in a
-memory, through a pipeline designed for the clock: the value's position (a walker over the
-padding positions, no division), its block (a constant product as shifts and adds), the memory
-read, the word registered, the add, the result registered and written; the three writes made
-since a value's read are forwarded to
-it, so consecutive values of one block add up correctly. The end-of-update pass reads every
+frame, ``sum |g|`` saturating at :data:`golden.fixed.RELEVANCE_SUM` (a sticky bit records the
+carry out of the format; the saturation is applied where the sum is read) and the number of
+values, in a memory, through a pipeline designed for the clock: the value's position (a walker
+over the padding positions, no division), its block (a constant product as shifts and adds),
+the memory read, the word registered, the add, the result registered and written; the three
+writes made since a value's read are forwarded to it, so consecutive values of one block add
+up correctly. The end-of-update pass reads every
 padding block once and clears it; after reset the unit first clears the whole memory (one block
 per cycle), so a reset in the middle of an accumulation leaves nothing behind.
 
@@ -38,7 +39,7 @@ threshold unit's). A ``last`` that is not at the end of a plane pulses ``error``
 completes, from the values received).
 """
 
-from amaranth.hdl import Cat, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -155,7 +156,11 @@ class MaskGenerator(wiring.Component):
         m.d.sync += [start_in_rows.eq(first_in_rows),
                      start_x.eq(Mux(first_in_rows & (left == 0), lw, 0))]
 
-        acc_layout = data.StructLayout({"sum": sum_shape.width, "count": COUNT_WIDTH})
+        # ``over``: the sum has passed the format's maximum. The values are magnitudes, so the
+        # saturating sum is ``max if over else sum``; a sticky bit keeps the saturation (a
+        # carry fanning out to every bit of the sum) out of the accumulation's loop.
+        acc_layout = data.StructLayout({"sum": sum_shape.width, "over": 1,
+                                        "count": COUNT_WIDTH})
         # (a read that meets a write of its block is replaced by forwarding, and the relevance
         # memory is written and read in different passes: collisions never matter)
         m.submodules.sums = sums = Memory(shape=acc_layout, depth=blocks, init=[],
@@ -177,57 +182,95 @@ class MaskGenerator(wiring.Component):
 
         # --- walker over the padding positions of a plane ------------------------------------
         # (y, x) is the position of the next value; ``in_rows``: y is an interior row. Between
-        # updates the walker sits at a plane's first padding position. Every decision is an
-        # equality with a per-update constant (x and y move by one or jump), so none waits for
-        # a carry chain.
-        left_m1 = Signal(range(-1, p.max_padded_width + 1))
-        wp_m1 = Signal(range(-1, p.max_padded_width + 1))
-        top_m1 = Signal(range(-1, p.max_padded_height + 1))
-        th_m1 = Signal(range(-1, p.max_padded_height + 1))
-        hp_m1 = Signal(range(-1, p.max_padded_height + 1))
-        no_bottom = Signal()
-        no_left = Signal()
-        m.d.sync += [left_m1.eq(left - 1), wp_m1.eq(width + geo.pad_left + geo.pad_right - 1),
-                     top_m1.eq(top - 1), th_m1.eq(top + height - 1),
-                     hp_m1.eq(height + geo.pad_top + geo.pad_bottom - 1),
-                     no_bottom.eq(geo.pad_bottom == 0), no_left.eq(left == 0)]
+        # updates the walker sits at a plane's first padding position. Its decisions are flags
+        # kept beside x and y (x at the last left padding column of an interior row, at the
+        # row's end; y at the last row above, inside, of the plane), made for the next position
+        # as it is taken: an equality with a per-update constant for a step by one, a constant
+        # for a jump. So a step starts from flip-flops and waits for no comparison.
+        def const(name, lo, hi, value):
+            sig = Signal(range(lo, hi + 1), name=name)
+            m.d.sync += sig.eq(value)
+            return sig
+        wp_full = width + geo.pad_left + geo.pad_right
+        hp_full = height + geo.pad_top + geo.pad_bottom
+        mw, mh = p.max_padded_width, p.max_padded_height
+        left_m2 = const("left_m2", -2, mw, left - 2)
+        wp_m2 = const("wp_m2", -2, mw, wp_full - 2)
+        top_m2 = const("top_m2", -2, mh, top - 2)
+        th_m2 = const("th_m2", -2, mh, top + height - 2)
+        hp_m2 = const("hp_m2", -2, mh, hp_full - 2)
+        no_bottom = const("no_bottom", 0, 1, geo.pad_bottom == 0)
+        no_left = const("no_left", 0, 1, left == 0)
+        left_is_1 = const("left_is_1", 0, 1, left == 1)
+        right_is_1 = const("right_is_1", 0, 1, geo.pad_right == 1)      # lw == wp - 1
+        bottom_is_1 = const("bottom_is_1", 0, 1, geo.pad_bottom == 1)   # th == hp - 1
+        wp_is_1 = const("wp_is_1", 0, 1, wp_full == 1)
+        # the flags of the first position, in as many register steps as start_x and start_y
+        # (start_y is th or 0, start_x is lw or 0, and each equality follows from the geometry)
+        start_skip = const("start_skip", 0, 1, first_in_rows & (left == 1))
+        start_end = const("start_end", 0, 1, Mux(first_in_rows & (left == 0),
+                                                  geo.pad_right == 1, wp_full == 1))
+        start_y_th = const("start_y_th", 0, 1, ~no_top & (top + height == 1))
+        start_y_top = const("start_y_top", 0, 1, ~no_top & (top == 1))
+        start_y_hp = const("start_y_hp", 0, 1, Mux(no_top, geo.pad_bottom == 1, hp_full == 1))
+
         y = Signal(range(p.max_padded_height + 1))
         x = Signal(range(p.max_padded_width + 1))
         in_rows = Signal()
+        x_skip = Signal()       # in_rows & (x == left - 1): the interior columns come next
+        x_end = Signal()        # x == wp - 1
+        y_th = Signal()         # y == top + height - 1
+        y_top = Signal()        # y == top - 1
+        y_hp = Signal()         # y == hp - 1
         # the next row: it enters the interior rows after row top - 1, leaves them after th - 1;
         # without side padding the interior rows are skipped
-        ny_in_rows = (in_rows & (y != th_m1)) | (y == top_m1)
+        ny_in_rows = (in_rows & ~y_th) | y_top
         jump_row = ~sides & ny_in_rows
         ny_final = Mux(jump_row, th, y + 1)
         ny_final_in_rows = ny_in_rows & sides
         row_x0 = Mux(ny_final_in_rows & no_left, lw, 0)
-        last_row = Mux(jump_row, no_bottom, y == hp_m1)     # the next row is past the plane
+        last_row = Mux(jump_row, no_bottom, y_hp)           # the next row is past the plane
         next_x = Signal.like(x)
         next_y = Signal.like(y)
         next_in_rows = Signal()
+        next_flags = Signal(5)      # x_skip, x_end, y_th, y_top, y_hp at the next position
         plane_end = Signal()
-        with m.If(in_rows & (x == left_m1)):      # skip the interior columns
-            m.d.comb += [next_x.eq(lw), next_y.eq(y), next_in_rows.eq(in_rows)]
-            with m.If(lw_is_end):                 # no right padding: that was the row's end
-                m.d.comb += [next_x.eq(row_x0), next_y.eq(ny_final),
-                             next_in_rows.eq(ny_final_in_rows), plane_end.eq(last_row)]
-        with m.Elif(x != wp_m1):
-            m.d.comb += [next_x.eq(x + 1), next_y.eq(y), next_in_rows.eq(in_rows)]
-        with m.Else():
+        same_row = Cat(x_skip, x_end, y_th, y_top, y_hp)
+        new_row = Cat(ny_final_in_rows & left_is_1,
+                      Mux(ny_final_in_rows & no_left, right_is_1, wp_is_1),
+                      Mux(jump_row, Cat(Const(0, 2), bottom_is_1),
+                          Cat(y == th_m2, y == top_m2, y == hp_m2)))
+
+        def to_next_row():
             m.d.comb += [next_x.eq(row_x0), next_y.eq(ny_final),
-                         next_in_rows.eq(ny_final_in_rows), plane_end.eq(last_row)]
+                         next_in_rows.eq(ny_final_in_rows), plane_end.eq(last_row),
+                         next_flags.eq(new_row)]
+        with m.If(x_skip):                        # skip the interior columns
+            m.d.comb += [next_x.eq(lw), next_y.eq(y), next_in_rows.eq(in_rows),
+                         next_flags.eq(Cat(Const(0, 1), right_is_1, same_row[2:]))]
+            with m.If(lw_is_end):                 # no right padding: that was the row's end
+                to_next_row()
+        with m.Elif(~x_end):
+            m.d.comb += [next_x.eq(x + 1), next_y.eq(y), next_in_rows.eq(in_rows),
+                         next_flags.eq(Cat(in_rows & (x == left_m2), x == wp_m2,
+                                           same_row[2:]))]
+        with m.Else():
+            to_next_row()
 
         # --- accumulate pipeline: position -> block -> read -> add, with forwarding -----------
         g = self.i.payload.data
         fire = self.i.valid & self.i.ready
         started = Signal()  # an update's first value has arrived
+        walker = Cat(x, y, in_rows, x_skip, x_end, y_th, y_top, y_hp)
+        at_start = Cat(start_x, start_y, start_in_rows, start_skip, start_end, start_y_th,
+                       start_y_top, start_y_hp)
         with m.If(fire):
             with m.If(plane_end):
-                m.d.sync += [x.eq(start_x), y.eq(start_y), in_rows.eq(start_in_rows)]
+                m.d.sync += walker.eq(at_start)
             with m.Else():
-                m.d.sync += [x.eq(next_x), y.eq(next_y), in_rows.eq(next_in_rows)]
+                m.d.sync += walker.eq(Cat(next_x, next_y, next_in_rows, next_flags))
         with m.Elif(~started):
-            m.d.sync += [x.eq(start_x), y.eq(start_y), in_rows.eq(start_in_rows)]
+            m.d.sync += walker.eq(at_start)
         # S1: the value's position and magnitude
         v1 = Signal()
         y1 = Signal.like(y)
@@ -256,16 +299,27 @@ class MaskGenerator(wiring.Component):
         mag4 = Signal.like(mag1)
         old4 = Signal(acc_layout)
         m.d.sync += [v4.eq(v3), b4.eq(b3), mag4.eq(mag3), old4.eq(acc_read.data)]
-        # the results of the last three values (latest first), their blocks and valid bits
-        written = [Signal(acc_layout, name=f"written{i}") for i in range(3)]
+        # the results of the last two values (latest first), their blocks and valid bits (the
+        # third write to forward is ``forward_value``, taken from ``written[1]`` a cycle ago)
+        written = [Signal(acc_layout, name=f"written{i}") for i in range(2)]
         written_block = [Signal.like(b2, name=f"written_block{i}") for i in range(2)]
         written_valid = [Signal(name=f"written_valid{i}") for i in range(2)]
         # which write to forward is decided a stage ahead (in S3): the value in S4 now is
-        # ``written[0]`` next cycle, ``written[0]`` now is ``written[1]``, and so on
-        forward = [Signal(name=f"forward{i}") for i in range(3)]
-        m.d.sync += [forward[0].eq(v4 & (b4 == b3)),
-                     forward[1].eq(written_valid[0] & (written_block[0] == b3)),
-                     forward[2].eq(written_valid[1] & (written_block[1] == b3))]
+        # ``written[0]`` next cycle, ``written[0]`` now is ``written[1]``, and so on. The older
+        # two are chosen there as well (``forward_value``), so S4 picks between two words.
+        # The block comparisons themselves are made a stage earlier still, in S2, with the
+        # blocks that will be in those places (a comparison then drives flip-flops, and the
+        # registered result the word's multiplexer).
+        forward_run = Signal()
+        forward_old = Signal()
+        forward_value = Signal(acc_layout)
+        run3 = Signal()         # in S3: v4 & (b4 == b3)
+        old1_3 = Signal()       # in S3: written_valid[0] & (written_block[0] == b3)
+        old2_3 = Signal()       # in S3: written_valid[1] & (written_block[1] == b3)
+        m.d.sync += [run3.eq(v3 & (b3 == b2)), old1_3.eq(v4 & (b4 == b2)),
+                     old2_3.eq(written_valid[0] & (written_block[0] == b2))]
+        m.d.sync += [forward_run.eq(run3), forward_old.eq(old1_3 | old2_3),
+                     forward_value.eq(Mux(old1_3, written[0], written[1]))]
         # Both candidates are summed and the forwarding picks a result, not an operand: the
         # loop through ``written[0]`` (a run of values in one block) is an adder and a mux.
         def accumulate(name, old):
@@ -274,22 +328,22 @@ class MaskGenerator(wiring.Component):
             result = Signal(acc_layout, name=f"new_{name}")
             m.d.comb += [
                 total.eq(old.sum + mag4),
-                # the sum format's maximum is all ones: a carry out is the saturation
-                result.sum.eq(Mux(total[-1], sum_max, total[:sum_shape.width])),
+                result.sum.eq(total[:sum_shape.width]),
+                # the sum format's maximum is all ones: a carry out passes it
+                result.over.eq(old.over | total[-1]),
                 result.count.eq(old.count + 1),
             ]
             return result
         new_run = accumulate("run", written[0])
-        new_base = accumulate("base", Mux(forward[1], written[1],
-                                          Mux(forward[2], written[2], old4)))
+        new_base = accumulate("base", Mux(forward_old, forward_value, old4))
         new = Signal(acc_layout)
         m.d.comb += [
-            new.eq(Mux(forward[0], new_run, new_base)),
+            new.eq(Mux(forward_run, new_run, new_base)),
             acc_read.addr.eq(b2), acc_read.en.eq(1),
             acc_write.addr.eq(written_block[0]), acc_write.en.eq(written_valid[0]),
             acc_write.data.eq(written[0]),
         ]
-        m.d.sync += [written[0].eq(new), written[1].eq(written[0]), written[2].eq(written[1]),
+        m.d.sync += [written[0].eq(new), written[1].eq(written[0]),
                      written_block[0].eq(b4), written_valid[0].eq(v4),
                      written_block[1].eq(written_block[0]), written_valid[1].eq(written_valid[0])]
         accumulating = v1 | v2 | v3 | v4 | written_valid[0]
@@ -419,7 +473,8 @@ class MaskGenerator(wiring.Component):
         scoring = Signal()
         m.d.sync += div_go.eq(0)
         m.d.comb += [divider.start.eq(div_go),
-                     divider.dividend.eq(Mux(scoring, rel_q << fixed.SCORE.f_bits, acc_q.sum)),
+                     divider.dividend.eq(Mux(scoring, rel_q << fixed.SCORE.f_bits,
+                                             Mux(acc_q.over, sum_max, acc_q.sum))),
                      divider.divisor.eq(Mux(scoring, largest, acc_q.count))]
 
         with m.FSM(name="mask_gen", init="CLEAR"):

@@ -18,7 +18,7 @@ stored and read back but never used.
 Reset state: both banks all ones (every block included), no swap pending.
 """
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -101,18 +101,22 @@ class BlockMaskRegisterFile(wiring.Component):
         # flip-flops, not at the enables of every shadow bit. A read of the word meanwhile
         # returns the data being written. (No exchange can meet a write in flight: writes are
         # refused while ``pending``, and the exchange follows ``pending`` by two edges.)
-        write = Signal()
+        # The address is decoded into the register as well (one enable per word), so each
+        # word's 32 enables hang on one flip-flop of their own.
+        write = Signal(self._words)      # one-hot: the word being written, if any
+        write_any = Signal()
         write_addr = Signal.like(self.addr)
         write_data = Signal(WORD)
-        m.d.sync += write.eq(self.w_en | self.e_en)
+        addr = Mux(self.e_en, self.e_addr, self.addr)
+        m.d.sync += [write.eq(Cat((self.w_en | self.e_en) & (addr == j)
+                                  for j in range(self._words))),
+                     write_any.eq(self.w_en | self.e_en)]
         with m.If(self.w_en | self.e_en):
-            m.d.sync += [write_addr.eq(Mux(self.e_en, self.e_addr, self.addr)),
+            m.d.sync += [write_addr.eq(addr),
                          write_data.eq(Mux(self.e_en, self.e_data, self.w_data))]
-        with m.If(write):
-            with m.Switch(write_addr):
-                for j in range(self._words):
-                    with m.Case(j):
-                        m.d.sync += shadow.word_select(j, WORD).eq(write_data)
-        with m.If(~self.r_bank & write & (write_addr == self.addr)):
+        for j in range(self._words):
+            with m.If(write[j]):
+                m.d.sync += shadow.word_select(j, WORD).eq(write_data)
+        with m.If(~self.r_bank & write_any & (write_addr == self.addr)):
             m.d.comb += self.r_data.eq(write_data)
         return m

@@ -11,8 +11,14 @@ from amaranth.hdl import Signal
 __all__ = ["stage"]
 
 
-def stage(m, name, shape, value, *, keep_reset=False):
-    """A register ``name`` of ``shape`` loaded with ``value`` on every edge of ``m.d.sync``."""
-    reg = Signal(shape, name=name, reset_less=not keep_reset)
+def stage(m, name, shape, value, *, keep_reset=False, copy=False):
+    """A register ``name`` of ``shape`` loaded with ``value`` on every edge of ``m.d.sync``.
+
+    ``copy``: the register duplicates another one on purpose (to split a fan-out, so each copy
+    can sit beside its loads); it carries the ``keep`` attribute, so that synthesis does not
+    merge it with its twins (``padmask synth`` puts the attribute on the flip-flops, where
+    Yosys's ``opt_merge`` looks for it)."""
+    reg = Signal(shape, name=name, reset_less=not keep_reset,
+                 attrs={"keep": 1} if copy else {})
     m.d.sync += reg.eq(value)
     return reg

@@ -174,8 +174,12 @@ class WindowGenerator(wiring.Component):
 
         low_water = Signal(p.vrow_width)  # from the reader: lowest virtual row still to be read
         self._low_water_next = Signal(p.vrow_width)  # ... and what it will be next cycle
-        rows_done = Signal(p.vrow_width)  # from the writer: rows completely written
-        self._row_written = Signal()      # ... and a row completes on this edge
+        # from the writer: rows completely written, counting a row that completes on this edge
+        # (the count after the edge), and one more; registers, so the reader's frame start
+        # subtracts its base from flip-flops
+        rows_done = Signal(p.vrow_width, name="rows_done_next")
+        rows_done_p1 = Signal(p.vrow_width, name="rows_done_next_p1", init=1)
+        self._row_written = Signal()      # a row completes on this edge
         claimed = Signal()                # a queued or running frame will swap the mask
         writer_idle = Signal()
         reader_idle = Signal()
@@ -184,8 +188,9 @@ class WindowGenerator(wiring.Component):
         self._writer_busy = Signal()
         self._reader_busy = Signal()
 
-        self._writer(m, p, banks, frames, pushed, low_water, rows_done, claimed, writer_idle)
-        self._reader(m, p, banks, frames, popped, low_water, rows_done, reader_idle)
+        rows = (rows_done, rows_done_p1)
+        self._writer(m, p, banks, frames, pushed, low_water, rows, claimed, writer_idle)
+        self._reader(m, p, banks, frames, popped, low_water, rows, reader_idle)
         m.d.comb += self.busy.eq(self._writer_busy | self._reader_busy)
 
         # a pending mask with no frame received, queued or being read: swap it in now. The
@@ -201,7 +206,7 @@ class WindowGenerator(wiring.Component):
         return m
 
     # ------------------------------------------------------------------------------------------
-    def _writer(self, m, p, banks, frames, pushed, low_water, rows_done, claimed, writer_idle):
+    def _writer(self, m, p, banks, frames, pushed, low_water, rows, claimed, writer_idle):
         k, slots = p.kernel, p.row_slots
         beat = self.i.payload
         vrow = Signal(p.vrow_width)     # virtual row being received
@@ -243,12 +248,14 @@ class WindowGenerator(wiring.Component):
         w_half = Signal.like(half)
         w_row_bank = Signal(range(k))
         w_col_bank = Signal(range(k))
-        w_row_end = Signal()        # the row's last beat: the row is complete once written
-        m.d.sync += w_valid.eq(take)
+        # the row's last beat: the row is complete once written (``w_valid`` and the row's end
+        # in one register, so the reader's row count adds a flip-flop)
+        row_written = Signal()
+        row_ends = take & final_x & final_c
+        m.d.sync += [w_valid.eq(take), row_written.eq(row_ends)]
         with m.If(take):
             m.d.sync += [w_data.eq(value), w_addr.eq(x_base + c), w_half.eq(half),
-                         w_row_bank.eq(row_bank), w_col_bank.eq(x_mod),
-                         w_row_end.eq(final_x & final_c)]
+                         w_row_bank.eq(row_bank), w_col_bank.eq(x_mod)]
         for r in range(k):
             for b in range(k):
                 port = banks[r][b].write_port()
@@ -257,9 +264,10 @@ class WindowGenerator(wiring.Component):
                     port.data.eq(w_data),
                     port.en.eq(w_valid & (w_row_bank == r) & (w_col_bank == b)),
                 ]
-        m.d.comb += self._row_written.eq(w_valid & w_row_end)
-        with m.If(self._row_written):
-            m.d.sync += rows_done.eq(rows_done + 1)
+        m.d.comb += self._row_written.eq(row_written)
+        rows_done, rows_done_p1 = rows
+        with m.If(row_ends):
+            m.d.sync += [rows_done.eq(rows_done + 1), rows_done_p1.eq(rows_done_p1 + 1)]
 
         def step():
             """Advance (c, x, y) after a taken beat; move to the next row slot at a row end."""
@@ -358,7 +366,7 @@ class WindowGenerator(wiring.Component):
             m.d.comb += self._writer_busy.eq(1)
 
     # ------------------------------------------------------------------------------------------
-    def _reader(self, m, p, banks, frames, popped, low_water, rows_done, reader_idle):
+    def _reader(self, m, p, banks, frames, popped, low_water, rows, reader_idle):
         k, slots, mc = p.kernel, p.row_slots, p.max_cin
         log_block = ceil_log2(p.block)
         grid_h, grid_w = p.grid_shape
@@ -421,7 +429,7 @@ class WindowGenerator(wiring.Component):
         n_room = reg("n_room", signed(coord))
         n_below_min = reg("n_below_min", signed(coord))
         low_rel = reg("low_rel", range(p.max_height + 1))   # max(0, min(t0, H - K))
-        rows_avail = reg("rows_avail", range(p.max_height + 2 * slots + 1))  # rows_done - base
+        rows_avail = reg("rows_avail", range(p.max_height + 2 * slots + 1))  # rows done - base
         ready = reg("ready", 1)                         # rows_avail >= need
         low = reg("low", p.vrow_width)                  # its low-water mark
         brow = [reg(f"brow{ky}", values(grid_h)) for ky in range(k)]      # block row of ky
@@ -504,9 +512,21 @@ class WindowGenerator(wiring.Component):
         end_position = reg("end_position", 1)
         issue_next = running_next & ready_next & out.credit_next
         m.d.comb += out.reserve.eq(issue)
+        end_position_next = issue_next & last_cg_next
+        row_step_next = end_position_next & last_x_next & ~last_y_next
         m.d.sync += [running.eq(running_next), ready.eq(ready_next), issue.eq(issue_next),
-                     end_position.eq(issue_next & last_cg_next),
-                     row_step.eq(issue_next & last_cg_next & last_x_next & ~last_y_next)]
+                     end_position.eq(end_position_next), row_step.eq(row_step_next)]
+
+        # The geometry of each tap column and tap row (a few dozen flip-flops each) moves on
+        # copies of these enables and of ``last_x``, one per tap: a single register reaching
+        # all of them took most of a clock period of routing on its own.
+        def copies(name, value):
+            regs = [Signal(name=f"{name}{i}", attrs={"keep": 1}) for i in range(k)]
+            m.d.sync += [r.eq(value) for r in regs]
+            return regs
+        end_position_col = copies("end_position_col", end_position_next)
+        last_x_col = copies("last_x_col", last_x_next)
+        row_step_row = copies("row_step_row", row_step_next)
 
         # mask rows of the window's tap rows (the bank active when the window is issued)
         mask_rows = [self.mask[r * grid_w:min((r + 1) * grid_w, p.mask_bits)]
@@ -549,18 +569,24 @@ class WindowGenerator(wiring.Component):
             hp = d.cfg.height + d.cfg.pad_top + d.cfg.pad_bottom - p.kernel
             wp = d.cfg.width + d.cfg.pad_left + d.cfg.pad_right - p.kernel
             first_need, least = d.first_need, d.least
-            avail = (rows_done + inc - d.base)[:p.vrow_width]
+            rows_done, rows_done_p1 = rows     # the counts after this edge
+            avail = (rows_done - d.base)[:p.vrow_width]
+            # the row count at which the first output row is ready, in a register: the start
+            # then takes one subtraction and a sign (the difference fits, see vrow_width)
+            ready_at = Signal(p.vrow_width, name="ready_at_start")
+            preps.append(ready_at.eq(d.base + first_need))
             n1 = k - top + d.cfg.stride     # t0 + s + K of row 1
             hout = Mux(d.cfg.stride == 2, hp >> 1, hp)
             wout = Mux(d.cfg.stride == 2, wp >> 1, wp)
             m.d.comb += [
-                ready_next.eq(avail >= first_need),
+                ready_next.eq((rows_done - ready_at)[:p.vrow_width].as_signed() >= 0),
                 last_cg_next.eq(prep(last_cg, (d.cfg.cin == 1) & (d.cfg.cout <= p.lanes))),
                 last_x_next.eq(prep(last_x, wout == 0)),
                 last_y_next.eq(prep(last_y, hout == 0)),
             ]
             m.d.sync += [
-                rows_avail.eq(avail), rows_avail_p1.eq(avail + 1),
+                rows_avail.eq(avail),
+                rows_avail_p1.eq((rows_done_p1 - d.base)[:p.vrow_width]),
                 n_after.eq(prep(n_after, n1 + d.cfg.stride)),
                 n_room.eq(prep(n_room, d.cfg.height - 1 - n1 - d.cfg.stride)),
                 n_below_min.eq(prep(n_below_min, least - n1 - d.cfg.stride)),
@@ -617,39 +643,37 @@ class WindowGenerator(wiring.Component):
         m.d.sync += preps
 
         # ---- sequencer step -----------------------------------------------------------------
-        def next_column():
-            for kx in range(k):
-                nu = u_nx[kx]
-                m.d.sync += [u[kx].eq(nu), u_nx[kx].eq(nu + stride),
-                             u_left[kx].eq(nu < 0), u_right[kx].eq(u_room_nx[kx] < 0),
-                             u_room_nx[kx].eq(u_room_nx[kx] - stride)]
-                if k == 1:  # every column is its own quotient
-                    m.d.sync += [u_q[kx].eq(nu),
-                                 u_qm[kx].eq(u_qm[kx] + Mux(stride == 2, 2 * mc, mc))]
-                else:       # the stride (1 or 2) is below K: at most one wrap
-                    nr = u_r[kx] + stride
-                    wrap = nr >= k
-                    m.d.sync += [
-                        u_r[kx].eq(Mux(wrap, nr - k, nr)),
-                        u_q[kx].eq(Mux(wrap, u_q[kx] + 1, u_q[kx])),
-                        u_qm[kx].eq(Mux(wrap, u_qm[kx] + mc, u_qm[kx])),
-                    ]
-                nf = bcol_f[kx] + stride
-                m.d.sync += [bcol_f[kx].eq(nf[:log_block] if log_block else 0)]
-                if log_block == 0:
-                    m.d.sync += bcol[kx].eq(bcol[kx] + stride)
-                else:
-                    m.d.sync += bcol[kx].eq(bcol[kx] + nf[log_block:])
+        def next_column(kx):
+            nu = u_nx[kx]
+            m.d.sync += [u[kx].eq(nu), u_nx[kx].eq(nu + stride),
+                         u_left[kx].eq(nu < 0), u_right[kx].eq(u_room_nx[kx] < 0),
+                         u_room_nx[kx].eq(u_room_nx[kx] - stride)]
+            if k == 1:  # every column is its own quotient
+                m.d.sync += [u_q[kx].eq(nu),
+                             u_qm[kx].eq(u_qm[kx] + Mux(stride == 2, 2 * mc, mc))]
+            else:       # the stride (1 or 2) is below K: at most one wrap
+                nr = u_r[kx] + stride
+                wrap = nr >= k
+                m.d.sync += [
+                    u_r[kx].eq(Mux(wrap, nr - k, nr)),
+                    u_q[kx].eq(Mux(wrap, u_q[kx] + 1, u_q[kx])),
+                    u_qm[kx].eq(Mux(wrap, u_qm[kx] + mc, u_qm[kx])),
+                ]
+            nf = bcol_f[kx] + stride
+            m.d.sync += [bcol_f[kx].eq(nf[:log_block] if log_block else 0)]
+            if log_block == 0:
+                m.d.sync += bcol[kx].eq(bcol[kx] + stride)
+            else:
+                m.d.sync += bcol[kx].eq(bcol[kx] + nf[log_block:])
 
-        def first_column():
-            for kx in range(k):
-                m.d.sync += [u[kx].eq(u0[kx]), u_nx[kx].eq(u0_nx[kx]),
-                             u_q[kx].eq(u0_q[kx]), u_r[kx].eq(u0_r[kx]),
-                             u_qm[kx].eq(Mux(u0[kx] < 0, -mc, 0)),
-                             u_left[kx].eq(u0_left[kx]), u_right[kx].eq(u0_right[kx]),
-                             u_room_nx[kx].eq(u0_room_nx[kx]),
-                             bcol[kx].eq(kx >> log_block),
-                             bcol_f[kx].eq(kx & (p.block - 1))]
+        def first_column(kx):
+            m.d.sync += [u[kx].eq(u0[kx]), u_nx[kx].eq(u0_nx[kx]),
+                         u_q[kx].eq(u0_q[kx]), u_r[kx].eq(u0_r[kx]),
+                         u_qm[kx].eq(Mux(u0[kx] < 0, -mc, 0)),
+                         u_left[kx].eq(u0_left[kx]), u_right[kx].eq(u0_right[kx]),
+                         u_room_nx[kx].eq(u0_room_nx[kx]),
+                         bcol[kx].eq(kx >> log_block),
+                         bcol_f[kx].eq(kx & (p.block - 1))]
 
         def next_row():
             nn = n_after
@@ -659,20 +683,21 @@ class WindowGenerator(wiring.Component):
                 # min(H, max(nn, need_min))
                 need_next.eq(Mux(n_room < 0, cfg.height, Mux(n_below_min < 0, nn, need_min))),
             ]
-            for ky in range(k):
-                nt = t_nx[ky]
-                m.d.sync += [
-                    t[ky].eq(nt), t_nx[ky].eq(nt + stride),
-                    t_res[ky].eq(advance_mod(t_res[ky], slots)),
-                    t_below[ky].eq(nt < 0), t_above[ky].eq(t_room_nx[ky] < 0),
-                    t_room_nx[ky].eq(t_room_nx[ky] - stride),
-                ]
-                nf = brow_f[ky] + stride
-                m.d.sync += [brow_f[ky].eq(nf[:log_block] if log_block else 0)]
-                if log_block == 0:
-                    m.d.sync += brow[ky].eq(brow[ky] + stride)
-                else:
-                    m.d.sync += brow[ky].eq(brow[ky] + nf[log_block:])
+
+        def next_tap_row(ky):
+            nt = t_nx[ky]
+            m.d.sync += [
+                t[ky].eq(nt), t_nx[ky].eq(nt + stride),
+                t_res[ky].eq(advance_mod(t_res[ky], slots)),
+                t_below[ky].eq(nt < 0), t_above[ky].eq(t_room_nx[ky] < 0),
+                t_room_nx[ky].eq(t_room_nx[ky] - stride),
+            ]
+            nf = brow_f[ky] + stride
+            m.d.sync += [brow_f[ky].eq(nf[:log_block] if log_block else 0)]
+            if log_block == 0:
+                m.d.sync += brow[ky].eq(brow[ky] + stride)
+            else:
+                m.d.sync += brow[ky].eq(brow[ky] + nf[log_block:])
 
         # The counters' decisions, from registers (``last_cg``: the window is the last of its
         # position).
@@ -700,11 +725,9 @@ class WindowGenerator(wiring.Component):
             with m.If(~last_x):
                 m.d.sync += ox.eq(ox + 1)
                 m.d.comb += last_x_next.eq(ox == wout_m2)
-                next_column()
             with m.Else():
                 m.d.sync += ox.eq(0)
                 m.d.comb += last_x_next.eq(one_x)
-                first_column()
                 with m.If(~last_y):
                     m.d.sync += oy.eq(oy + 1)
                     m.d.comb += last_y_next.eq(oy == hout_m2)
@@ -712,6 +735,15 @@ class WindowGenerator(wiring.Component):
                     m.d.comb += running_next.eq(0)
         with m.If(row_step):
             next_row()
+        for kx in range(k):
+            with m.If(end_position_col[kx]):
+                with m.If(~last_x_col[kx]):
+                    next_column(kx)
+                with m.Else():
+                    first_column(kx)
+        for ky in range(k):
+            with m.If(row_step_row[ky]):
+                next_tap_row(ky)
 
         # The low-water mark follows the row two cycles late, which is only more careful: it
         # never rises. (When the frame is done, every row of it is behind: the next base.)

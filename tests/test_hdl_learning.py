@@ -113,6 +113,33 @@ def test_random_updates_match_golden(geometry):
     simulate_updates(params, cfg, updates)
 
 
+# geometries at the walker's special cases (padding = top, bottom, left, right): the first
+# padding position inside the rows, at the left column before the interior or at a row's end,
+# one-row and one-column padded frames, a single bottom row after a jump over the interior
+WALKER_EDGES = [
+    FrameConfig(1, 4, padding=(0, 1, 1, 0)),    # top 0, height 1: the first row is the last
+    FrameConfig(3, 3, padding=(0, 0, 1, 2)),    # starts inside the rows, left 1
+    FrameConfig(3, 2, padding=(0, 2, 0, 1)),    # starts at the right padding, right 1
+    FrameConfig(4, 1, padding=(1, 2, 0, 0)),    # one column: every row ends where it starts
+    FrameConfig(1, 3, padding=(0, 0, 2, 1)),    # one padded row
+    FrameConfig(2, 3, padding=(2, 1, 0, 0)),    # jump over the interior to one bottom row
+    FrameConfig(2, 2, padding=(1, 1, 1, 1)),
+]
+
+
+@pytest.mark.parametrize("geometry", range(len(WALKER_EDGES)))
+def test_walker_edge_geometries_match_golden(geometry):
+    cfg = WALKER_EDGES[geometry]
+    params = learning_params(cfg.height, cfg.width, cfg.padding, 2)
+    rng = np.random.default_rng(90 + geometry)
+    hp, wp = cfg.padded
+    updates = []
+    for i in range(2):
+        raw, _ = golden.quantize_gradients(rng.normal(size=(1 + i, hp, wp)))
+        updates.append((raw, None, LR_MAX // 3, golden.DIRECTIONS[i]))
+    simulate_updates(params, cfg, updates, seed=geometry)
+
+
 def test_ties_at_the_threshold_are_included_and_zero_gradients():
     cfg, block = GEOMETRIES[0]
     params = learning_params(cfg.height, cfg.width, cfg.padding, block)
