@@ -168,7 +168,11 @@ class MacArray(wiring.Component):
         m.submodules.out = out = CreditQueue(output_layout(p), _queue_depth(p))
         wiring.connect(m, out.o, wiring.flipped(self.o))
         take = Signal()
-        m.d.comb += [self.i.ready.eq(out.credit), take.eq(self.i.valid & out.credit),
+        # ``i.ready`` is a copy of the credit register, kept apart: it ends at the enables of
+        # the producer's whole output register, so it should sit there, not beside the queue
+        ready = Signal(init=1, name="i_ready", attrs={"keep": 1})
+        m.d.sync += ready.eq(out.credit_next)
+        m.d.comb += [self.i.ready.eq(ready), take.eq(self.i.valid & out.credit),
                      out.reserve.eq(take & self.i.payload.window.last)]
 
         meta = data.StructLayout({"first": 1, "last": 1, "end": 1, "group": range(p.groups),

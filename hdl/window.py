@@ -174,11 +174,12 @@ class WindowGenerator(wiring.Component):
 
         low_water = Signal(p.vrow_width)  # from the reader: lowest virtual row still to be read
         self._low_water_next = Signal(p.vrow_width)  # ... and what it will be next cycle
-        # from the writer: rows completely written, counting a row that completes on this edge
-        # (the count after the edge), and one more; registers, so the reader's frame start
-        # subtracts its base from flip-flops
-        rows_done = Signal(p.vrow_width, name="rows_done_next")
-        rows_done_p1 = Signal(p.vrow_width, name="rows_done_next_p1", init=1)
+        # from the writer: the virtual row being received, which is also the count of rows
+        # completely written counting one that completes on this edge (the row moves on when
+        # its last beat is taken, and that beat is written on the next edge), and one more:
+        # registers, so the reader's frame start subtracts its base from flip-flops
+        vrow = Signal(p.vrow_width, name="vrow")
+        vrow_p1 = Signal(p.vrow_width, name="vrow_p1", init=1)
         self._row_written = Signal()      # a row completes on this edge
         claimed = Signal()                # a queued or running frame will swap the mask
         writer_idle = Signal()
@@ -188,7 +189,7 @@ class WindowGenerator(wiring.Component):
         self._writer_busy = Signal()
         self._reader_busy = Signal()
 
-        rows = (rows_done, rows_done_p1)
+        rows = (vrow, vrow_p1)
         self._writer(m, p, banks, frames, pushed, low_water, rows, claimed, writer_idle)
         self._reader(m, p, banks, frames, popped, low_water, rows, reader_idle)
         m.d.comb += self.busy.eq(self._writer_busy | self._reader_busy)
@@ -209,7 +210,7 @@ class WindowGenerator(wiring.Component):
     def _writer(self, m, p, banks, frames, pushed, low_water, rows, claimed, writer_idle):
         k, slots = p.kernel, p.row_slots
         beat = self.i.payload
-        vrow = Signal(p.vrow_width)     # virtual row being received
+        vrow, vrow_p1 = rows            # virtual row being received, and the next one
         slot = Signal(range(slots))     # its ring slot
         row_bank = Signal(range(k))     # slot mod K
         half = Signal(range(p.row_halves))   # slot div K
@@ -238,7 +239,7 @@ class WindowGenerator(wiring.Component):
 
         def free(row):
             return (row - low_next)[:p.vrow_width].as_signed() < slots
-        m.d.sync += row_free.eq(Mux(take & final_x & final_c, free(vrow + 1), free(vrow)))
+        m.d.sync += row_free.eq(Mux(take & final_x & final_c, free(vrow_p1), free(vrow)))
 
         # write stage: an accepted beat is written on the next edge
         value = Signal(signed(p.act_width))
@@ -251,8 +252,7 @@ class WindowGenerator(wiring.Component):
         # the row's last beat: the row is complete once written (``w_valid`` and the row's end
         # in one register, so the reader's row count adds a flip-flop)
         row_written = Signal()
-        row_ends = take & final_x & final_c
-        m.d.sync += [w_valid.eq(take), row_written.eq(row_ends)]
+        m.d.sync += [w_valid.eq(take), row_written.eq(take & final_x & final_c)]
         with m.If(take):
             m.d.sync += [w_data.eq(value), w_addr.eq(x_base + c), w_half.eq(half),
                          w_row_bank.eq(row_bank), w_col_bank.eq(x_mod)]
@@ -265,9 +265,6 @@ class WindowGenerator(wiring.Component):
                     port.en.eq(w_valid & (w_row_bank == r) & (w_col_bank == b)),
                 ]
         m.d.comb += self._row_written.eq(row_written)
-        rows_done, rows_done_p1 = rows
-        with m.If(row_ends):
-            m.d.sync += [rows_done.eq(rows_done + 1), rows_done_p1.eq(rows_done_p1 + 1)]
 
         def step():
             """Advance (c, x, y) after a taken beat; move to the next row slot at a row end."""
@@ -284,7 +281,7 @@ class WindowGenerator(wiring.Component):
                 with m.Else():
                     m.d.sync += [x.eq(0), x_mod.eq(0), x_base.eq(0), y.eq(y + 1),
                                  final_x.eq(width_m1 == 0), final_y.eq(y + 1 == height_m1),
-                                 vrow.eq(vrow + 1),
+                                 vrow.eq(vrow_p1), vrow_p1.eq(vrow_p1 + 1),
                                  slot.eq(Mux(slot == slots - 1, 0, slot + 1))]
                     with m.If(row_bank == k - 1):
                         m.d.sync += [row_bank.eq(0),
@@ -569,7 +566,7 @@ class WindowGenerator(wiring.Component):
             hp = d.cfg.height + d.cfg.pad_top + d.cfg.pad_bottom - p.kernel
             wp = d.cfg.width + d.cfg.pad_left + d.cfg.pad_right - p.kernel
             first_need, least = d.first_need, d.least
-            rows_done, rows_done_p1 = rows     # the counts after this edge
+            rows_done, rows_done_p1 = rows     # the writer's vrow: the count after this edge
             avail = (rows_done - d.base)[:p.vrow_width]
             # the row count at which the first output row is ready, in a register: the start
             # then takes one subtraction and a sign (the difference fits, see vrow_width)
