@@ -180,6 +180,7 @@ class WindowGenerator(wiring.Component):
         # registers, so the reader's frame start subtracts its base from flip-flops
         vrow = Signal(p.vrow_width, name="vrow")
         vrow_p1 = Signal(p.vrow_width, name="vrow_p1", init=1)
+        vrow_p2 = Signal(p.vrow_width, name="vrow_p2", init=2)
         self._row_written = Signal()      # a row completes on this edge
         claimed = Signal()                # a queued or running frame will swap the mask
         writer_idle = Signal()
@@ -189,7 +190,7 @@ class WindowGenerator(wiring.Component):
         self._writer_busy = Signal()
         self._reader_busy = Signal()
 
-        rows = (vrow, vrow_p1)
+        rows = (vrow, vrow_p1, vrow_p2)
         self._writer(m, p, banks, frames, pushed, low_water, rows, claimed, writer_idle)
         self._reader(m, p, banks, frames, popped, low_water, rows, reader_idle)
         m.d.comb += self.busy.eq(self._writer_busy | self._reader_busy)
@@ -210,7 +211,7 @@ class WindowGenerator(wiring.Component):
     def _writer(self, m, p, banks, frames, pushed, low_water, rows, claimed, writer_idle):
         k, slots = p.kernel, p.row_slots
         beat = self.i.payload
-        vrow, vrow_p1 = rows            # virtual row being received, and the next one
+        vrow, vrow_p1, vrow_p2 = rows   # virtual row being received, and the next two
         slot = Signal(range(slots))     # its ring slot
         row_bank = Signal(range(k))     # slot mod K
         half = Signal(range(p.row_halves))   # slot div K
@@ -281,7 +282,8 @@ class WindowGenerator(wiring.Component):
                 with m.Else():
                     m.d.sync += [x.eq(0), x_mod.eq(0), x_base.eq(0), y.eq(y + 1),
                                  final_x.eq(width_m1 == 0), final_y.eq(y + 1 == height_m1),
-                                 vrow.eq(vrow_p1), vrow_p1.eq(vrow_p1 + 1),
+                                 vrow.eq(vrow_p1), vrow_p1.eq(vrow_p2),
+                                 vrow_p2.eq(vrow_p2 + 1),
                                  slot.eq(Mux(slot == slots - 1, 0, slot + 1))]
                     with m.If(row_bank == k - 1):
                         m.d.sync += [row_bank.eq(0),
@@ -468,26 +470,39 @@ class WindowGenerator(wiring.Component):
                     "left": value < 0, "right": value > width_last}
 
         # ---- rows ready, issue --------------------------------------------------------------
-        # ``ready`` is a register: the comparisons for this row and the next are made a cycle
-        # ahead, with the row count the next cycle will see, and ``issue`` only picks one.
-        # The four comparisons (this row or the next, a row written this cycle or not) start
-        # from registers (``rows_avail_p1`` = rows_avail + 1 is kept beside it); the row
-        # written and the issue only select.
+        # ``ready`` is a register: whether the rows are there for this row and the next is
+        # known a cycle ahead, and ``issue`` only picks. The four comparisons (this output
+        # row or the next; a row written this cycle or not) are registers themselves, made
+        # with the next cycle's row count and needs (``rows_avail_p1`` and ``_p2`` are kept
+        # beside ``rows_avail``), so the issue's decisions start from flip-flops, not from
+        # carry chains.
         inc = self._row_written
         running_next = Signal()    # what ``running`` and ``ready`` will be after this edge
         ready_next = Signal()
         m.d.comb += running_next.eq(running)
         row_step = reg("row_step", 1)   # this cycle's issue moves to the next output row
         rows_avail_p1 = reg("rows_avail_p1", range(p.max_height + 2 * slots + 2))
-        avail_next = rows_avail + inc
-        m.d.sync += [rows_avail.eq(avail_next), rows_avail_p1.eq(rows_avail_p1 + inc)]
-        # (written as an AND-OR: as a multiplexer of comparisons, Yosys shares one comparison
-        # behind the multiplexer, which puts the row-written select before a carry chain)
-        m.d.comb += ready_next.eq(
-            row_step & inc & (rows_avail_p1 >= need_next) |
-            row_step & ~inc & (rows_avail >= need_next) |
-            ~row_step & inc & (rows_avail_p1 >= need) |
-            ~row_step & ~inc & (rows_avail >= need))
+        rows_avail_p2 = reg("rows_avail_p2", range(p.max_height + 2 * slots + 3))
+        m.d.sync += [rows_avail.eq(rows_avail + inc), rows_avail_p1.eq(rows_avail_p1 + inc),
+                     rows_avail_p2.eq(rows_avail_p2 + inc)]
+        # rows_avail (+ 1) >= need, and the same against need_next
+        enough = reg("enough", 1)
+        enough_p1 = reg("enough_p1", 1)
+        enough_next = reg("enough_next", 1)
+        enough_next_p1 = reg("enough_next_p1", 1)
+        m.d.comb += ready_next.eq(Mux(row_step, Mux(inc, enough_next_p1, enough_next),
+                                      Mux(inc, enough_p1, enough)))
+        # the needs after this edge (on a row step the next row's, and need_next becomes
+        # min(H, max(n_after, need_min))); a frame start loads its own values, below
+        need_after = Mux(row_step, need_next, need)
+        need_next_after = Mux(row_step, Mux(n_room < 0, cfg.height,
+                                            Mux(n_below_min < 0, n_after, need_min)), need_next)
+        avail_after = Mux(inc, rows_avail_p1, rows_avail)
+        avail_after_p1 = Mux(inc, rows_avail_p2, rows_avail_p1)
+        m.d.sync += [enough.eq(avail_after >= need_after),
+                     enough_p1.eq(avail_after_p1 >= need_after),
+                     enough_next.eq(avail_after >= need_next_after),
+                     enough_next_p1.eq(avail_after_p1 >= need_next_after)]
         # "last" flags of the counters are registers, made with the counters' next values
         last_c = reg("last_c", 1)
         last_g = reg("last_g", 1)
@@ -566,15 +581,26 @@ class WindowGenerator(wiring.Component):
             hp = d.cfg.height + d.cfg.pad_top + d.cfg.pad_bottom - p.kernel
             wp = d.cfg.width + d.cfg.pad_left + d.cfg.pad_right - p.kernel
             first_need, least = d.first_need, d.least
-            rows_done, rows_done_p1 = rows     # the writer's vrow: the count after this edge
+            rows_done, rows_done_p1, rows_done_p2 = rows  # the writer's vrow: the count after
+            # this edge
             avail = (rows_done - d.base)[:p.vrow_width]
             # the row count at which the first output row is ready, in a register: the start
             # then takes one subtraction and a sign (the difference fits, see vrow_width)
             ready_at = Signal(p.vrow_width, name="ready_at_start")
             preps.append(ready_at.eq(d.base + first_need))
             n1 = k - top + d.cfg.stride     # t0 + s + K of row 1
+            need_next_start = prep(need_next, Mux(n1 >= d.cfg.height, d.cfg.height,
+                                                  Mux(n1 > first_need, n1, first_need)))
             hout = Mux(d.cfg.stride == 2, hp >> 1, hp)
             wout = Mux(d.cfg.stride == 2, wp >> 1, wp)
+            start_avail = (rows_done - d.base)[:p.vrow_width]
+            start_avail_p1 = (rows_done_p1 - d.base)[:p.vrow_width]
+            m.d.sync += [
+                enough.eq(ready_next),
+                enough_p1.eq((rows_done_p1 - ready_at)[:p.vrow_width].as_signed() >= 0),
+                enough_next.eq(start_avail >= need_next_start),
+                enough_next_p1.eq(start_avail_p1 >= need_next_start),
+            ]
             m.d.comb += [
                 ready_next.eq((rows_done - ready_at)[:p.vrow_width].as_signed() >= 0),
                 last_cg_next.eq(prep(last_cg, (d.cfg.cin == 1) & (d.cfg.cout <= p.lanes))),
@@ -584,11 +610,11 @@ class WindowGenerator(wiring.Component):
             m.d.sync += [
                 rows_avail.eq(avail),
                 rows_avail_p1.eq((rows_done_p1 - d.base)[:p.vrow_width]),
+                rows_avail_p2.eq((rows_done_p2 - d.base)[:p.vrow_width]),
                 n_after.eq(prep(n_after, n1 + d.cfg.stride)),
                 n_room.eq(prep(n_room, d.cfg.height - 1 - n1 - d.cfg.stride)),
                 n_below_min.eq(prep(n_below_min, least - n1 - d.cfg.stride)),
-                need_next.eq(prep(need_next, Mux(n1 >= d.cfg.height, d.cfg.height,
-                                                 Mux(n1 > first_need, n1, first_need)))),
+                need_next.eq(need_next_start),
                 cfg.eq(d.cfg), base.eq(d.base), base_slot.eq(d.base_slot),
                 hout_m2.eq(prep(hout_m2, hout - 1)),
                 wout_m2.eq(prep(wout_m2, wout - 1)),
@@ -673,12 +699,10 @@ class WindowGenerator(wiring.Component):
                          bcol_f[kx].eq(kx & (p.block - 1))]
 
         def next_row():
-            nn = n_after
             m.d.sync += [
-                need.eq(need_next), n_after.eq(nn + stride),
+                need.eq(need_next), n_after.eq(n_after + stride),
                 n_room.eq(n_room - stride), n_below_min.eq(n_below_min - stride),
-                # min(H, max(nn, need_min))
-                need_next.eq(Mux(n_room < 0, cfg.height, Mux(n_below_min < 0, nn, need_min))),
+                need_next.eq(need_next_after),
             ]
 
         def next_tap_row(ky):
