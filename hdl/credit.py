@@ -65,10 +65,15 @@ class CreditQueue(wiring.Component):
         # reserved = entries in the queue + reserved entries still in the pipeline
         reserved = Signal(range(depth + 2))
         pop = self.o.valid & self.o.ready
-        m.d.sync += reserved.eq(reserved + self.reserve - pop)
+        reserved_next = reserved + self.reserve - pop
+        m.d.sync += reserved.eq(reserved_next)
         m.d.comb += self.busy.eq(reserved != 0)
-        # next cycle's credit: room even if nothing leaves meanwhile
-        m.d.comb += self.credit_next.eq(Mux(self.reserve, reserved + 2 <= depth,
-                                            reserved + 1 <= depth))
+        # next cycle's credit: room even if nothing leaves meanwhile. The two comparisons are
+        # registers, made with the next count, so the credit (which the producer's issue
+        # decision waits for) is a multiplexer of flip-flops.
+        room_1 = Signal(init=1)              # reserved + 1 <= depth
+        room_2 = Signal(init=depth >= 2)     # reserved + 2 <= depth
+        m.d.sync += [room_1.eq(reserved_next + 1 <= depth), room_2.eq(reserved_next + 2 <= depth)]
+        m.d.comb += self.credit_next.eq(Mux(self.reserve, room_2, room_1))
         m.d.sync += self.credit.eq(self.credit_next)
         return m

@@ -27,7 +27,7 @@ from .mask_gen import SCORE_WIDTH, totals_layout
 __all__ = ["ThresholdUpdater", "LATENCY"]
 
 #: clock edges from the one that takes ``start`` to the first cycle with ``done`` high
-LATENCY = 2 * divider_latency(SCORE_WIDTH) + 6
+LATENCY = 2 * divider_latency(SCORE_WIDTH) + 7
 
 
 class ThresholdUpdater(wiring.Component):
@@ -76,23 +76,33 @@ class ThresholdUpdater(wiring.Component):
         m.d.sync += done.eq(0)
         m.d.comb += self.done.eq(done)
 
+        # The divider starts from registers: ``div_go`` (set on the edge that enters a DIVIDE
+        # state) and ``second`` choosing the operands; its start reaches every bit of it.
+        div_go = Signal()
+        second = Signal()
+        m.d.sync += div_go.eq(0)
+        m.d.comb += [divider.start.eq(div_go),
+                     divider.dividend.eq(Mux(second, totals.sum_in, totals.sum_out)),
+                     divider.divisor.eq(Mux(second, totals.n_in, totals.n_out))]
+
         with m.FSM(name="threshold_update"):
             with m.State("IDLE"):
                 with m.If(self.start):
                     m.d.sync += [totals.eq(self.totals), threshold.eq(self.threshold),
-                                 rate.eq(self.learning_rate), direction.eq(self.direction)]
+                                 rate.eq(self.learning_rate), direction.eq(self.direction),
+                                 div_go.eq(1), second.eq(0)]
                     m.next = "DIVIDE_OUT"
-            with m.State("DIVIDE_OUT"):
-                m.d.comb += [self.busy.eq(1), divider.start.eq(1),
-                             divider.dividend.eq(totals.sum_out), divider.divisor.eq(totals.n_out)]
+            with m.State("DIVIDE_OUT"):     # the division starts (div_go)
+                m.d.comb += self.busy.eq(1)
                 m.next = "WAIT_OUT"
             with m.State("WAIT_OUT"):
                 m.d.comb += self.busy.eq(1)
                 with m.If(divider.done):
-                    m.d.sync += avg_out.eq(divider.quotient)
-                    m.d.comb += [divider.start.eq(1), divider.dividend.eq(totals.sum_in),
-                                 divider.divisor.eq(totals.n_in)]
-                    m.next = "WAIT_IN"
+                    m.d.sync += [avg_out.eq(divider.quotient), div_go.eq(1), second.eq(1)]
+                    m.next = "DIVIDE_IN"
+            with m.State("DIVIDE_IN"):      # the second division starts
+                m.d.comb += self.busy.eq(1)
+                m.next = "WAIT_IN"
             with m.State("WAIT_IN"):
                 m.d.comb += self.busy.eq(1)
                 with m.If(divider.done):
