@@ -462,12 +462,12 @@ class WindowGenerator(wiring.Component):
             nxt = res + stride
             return Mux(nxt >= limit, nxt - limit, nxt)
 
-        def col_init(kx, left, width_last):
+        def col_init(kx, left):
             """Column geometry of tap kx at ox = 0: u = kx - left (|u| < K)."""
             value = kx - left
             return {"u": value, "q": Mux(value < 0, -1, 0),
                     "r": Mux(value < 0, value + k, value)[:max(1, ceil_log2(k))],
-                    "left": value < 0, "right": value > width_last}
+                    "left": value < 0}
 
         # ---- rows ready, issue --------------------------------------------------------------
         # ``ready`` is a register: whether the rows are there for this row and the next is
@@ -546,21 +546,25 @@ class WindowGenerator(wiring.Component):
 
         # ---- frame start --------------------------------------------------------------------
         # The next frame's descriptor is taken from the queue ahead of time (``next_frame``),
-        # and every register the start loads is computed from it a cycle before, into a
-        # register of its own (``prep``): the start itself is a copy. While a frame runs, the
-        # next one's descriptor waits here, so back-to-back frames lose no cycle.
+        # and every register the start loads is computed from it in two register steps: the
+        # longer sums first (``pre``: a cycle after the descriptor arrives), then the values
+        # themselves (``prep``: a cycle later), so the start is a copy and no step has more
+        # than one or two carry chains. While a frame runs, the next one's descriptor waits
+        # here, so back-to-back frames lose no cycle.
         nxt = Signal(popped.shape(), name="next_frame")
         nxt_valid = reg("next_valid", 1)
-        nxt_ready = reg("next_ready", 1)     # the prep registers hold next_frame's values
+        nxt_seen = reg("next_seen", 1)       # the pre registers hold next_frame's values
+        nxt_ready = reg("next_ready", 1)     # ... and the prep registers
         # ``start_frame`` (~running & next_ready) enables every register a start loads: like
         # ``issue`` it is a register, made from the next values
         start_frame = reg("start_frame", 1)
-        nxt_ready_next = nxt_valid & ~start_frame
+        nxt_seen_next = nxt_valid & ~start_frame
+        nxt_ready_next = nxt_seen & nxt_seen_next
         m.d.comb += reader_idle.eq(~running & ~nxt_valid)
         with m.If(frames.r_rdy & ~nxt_valid):
             m.d.comb += frames.r_en.eq(1)
             m.d.sync += [nxt.eq(popped), nxt_valid.eq(1)]
-        m.d.sync += [nxt_ready.eq(nxt_ready_next),
+        m.d.sync += [nxt_seen.eq(nxt_seen_next), nxt_ready.eq(nxt_ready_next),
                      start_frame.eq(~running_next & nxt_ready_next)]
         with m.If(start_frame):
             m.d.sync += nxt_valid.eq(0)
@@ -573,13 +577,34 @@ class WindowGenerator(wiring.Component):
             preps.append(staged.eq(value))
             return staged
 
+        def pre(name, value):
+            """A first step towards the start's values, from the waiting descriptor."""
+            staged = Signal(value.shape(), name=f"{name}_pre")
+            preps.append(staged.eq(value))
+            return staged
+
+        d = nxt
+        top, left = d.cfg.pad_top, d.cfg.pad_left
+        hp = d.cfg.height + d.cfg.pad_top + d.cfg.pad_bottom - p.kernel
+        wp = d.cfg.width + d.cfg.pad_left + d.cfg.pad_right - p.kernel
+        n1 = k - top + d.cfg.stride     # t0 + s + K of row 1
+        # output rows and columns - 1; row 1's t0 + s + K, plus s; H - 1
+        hout_pre = pre("hout", Mux(d.cfg.stride == 2, hp >> 1, hp))
+        wout_pre = pre("wout", Mux(d.cfg.stride == 2, wp >> 1, wp))
+        n1s_pre = pre("n1s", n1 + d.cfg.stride)
+        h_m1_pre = pre("h_m1", d.cfg.height - 1)
+        # row 1's need: min(H, max(n1, first_need))
+        need_next_pre = pre("need_next", Mux(n1 >= d.cfg.height, d.cfg.height,
+                                             Mux(n1 > d.first_need, n1, d.first_need)))
+        res0_pre = pre("res0", d.base_slot - top + slots)       # tap row 0's slot, + 2K
+        room_row_pre = pre("room_row", d.cfg.height - 1 - d.cfg.stride + top)
+        above_pre = pre("above", d.cfg.height - 1 + top)        # tap rows past it: t > H - 1
+        room_col_pre = pre("room_col", d.cfg.width - 1 - d.cfg.stride + left)
+        right_pre = pre("right", d.cfg.width - 1 + left)        # tap columns past it
+
         with m.If(start_frame):
-            d = nxt
             m.d.comb += running_next.eq(1)
             m.d.sync += self._swap_request.eq(d.swap)
-            top, left = d.cfg.pad_top, d.cfg.pad_left
-            hp = d.cfg.height + d.cfg.pad_top + d.cfg.pad_bottom - p.kernel
-            wp = d.cfg.width + d.cfg.pad_left + d.cfg.pad_right - p.kernel
             first_need, least = d.first_need, d.least
             rows_done, rows_done_p1, rows_done_p2 = rows  # the writer's vrow: the count after
             # this edge
@@ -588,11 +613,8 @@ class WindowGenerator(wiring.Component):
             # then takes one subtraction and a sign (the difference fits, see vrow_width)
             ready_at = Signal(p.vrow_width, name="ready_at_start")
             preps.append(ready_at.eq(d.base + first_need))
-            n1 = k - top + d.cfg.stride     # t0 + s + K of row 1
-            need_next_start = prep(need_next, Mux(n1 >= d.cfg.height, d.cfg.height,
-                                                  Mux(n1 > first_need, n1, first_need)))
-            hout = Mux(d.cfg.stride == 2, hp >> 1, hp)
-            wout = Mux(d.cfg.stride == 2, wp >> 1, wp)
+            need_next_start = prep(need_next, need_next_pre)
+            hout, wout = hout_pre, wout_pre
             start_avail = (rows_done - d.base)[:p.vrow_width]
             start_avail_p1 = (rows_done_p1 - d.base)[:p.vrow_width]
             m.d.sync += [
@@ -611,9 +633,9 @@ class WindowGenerator(wiring.Component):
                 rows_avail.eq(avail),
                 rows_avail_p1.eq((rows_done_p1 - d.base)[:p.vrow_width]),
                 rows_avail_p2.eq((rows_done_p2 - d.base)[:p.vrow_width]),
-                n_after.eq(prep(n_after, n1 + d.cfg.stride)),
-                n_room.eq(prep(n_room, d.cfg.height - 1 - n1 - d.cfg.stride)),
-                n_below_min.eq(prep(n_below_min, least - n1 - d.cfg.stride)),
+                n_after.eq(prep(n_after, n1s_pre)),
+                n_room.eq(prep(n_room, h_m1_pre - n1s_pre)),
+                n_below_min.eq(prep(n_below_min, least - n1s_pre)),
                 need_next.eq(need_next_start),
                 cfg.eq(d.cfg), base.eq(d.base), base_slot.eq(d.base_slot),
                 hout_m2.eq(prep(hout_m2, hout - 1)),
@@ -632,26 +654,26 @@ class WindowGenerator(wiring.Component):
             ]
             for ky in range(k):
                 value = ky - top
-                res = d.base_slot + value + slots   # in 0 .. 3 * slots
+                res = res0_pre + ky                 # in 0 .. 3 * slots
                 m.d.sync += [
                     t[ky].eq(prep(t[ky], value)),
                     t_nx[ky].eq(prep(t_nx[ky], value + d.cfg.stride)),
                     t_res[ky].eq(prep(t_res[ky], Mux(res >= 2 * slots, res - 2 * slots,
                                                      Mux(res >= slots, res - slots, res)))),
                     t_below[ky].eq(prep(t_below[ky], value < 0)),
-                    t_above[ky].eq(prep(t_above[ky], value > d.cfg.height - 1)),
-                    t_room_nx[ky].eq(prep(t_room_nx[ky],
-                                          d.cfg.height - 1 - value - d.cfg.stride)),
+                    t_above[ky].eq(prep(t_above[ky], ky > above_pre)),
+                    # (H - 1) - (t + s)
+                    t_room_nx[ky].eq(prep(t_room_nx[ky], room_row_pre - ky)),
                     brow[ky].eq(ky >> log_block), brow_f[ky].eq(ky & (p.block - 1)),
                 ]
             for kx in range(k):
-                init = col_init(kx, left, d.cfg.width - 1)
+                init = col_init(kx, left)
                 u_init = prep(u[kx], init["u"])
                 u_nx_init = prep(u_nx[kx], init["u"] + d.cfg.stride)
                 q_init, r_init = prep(u_q[kx], init["q"]), prep(u_r[kx], init["r"])
                 left_init = prep(u_left[kx], init["left"])
-                right_init = prep(u_right[kx], init["right"])
-                room_init = prep(u_room_nx[kx], d.cfg.width - 1 - init["u"] - d.cfg.stride)
+                right_init = prep(u_right[kx], kx > right_pre)   # u > W - 1
+                room_init = prep(u_room_nx[kx], room_col_pre - kx)  # (W - 1) - (u + s)
                 m.d.sync += [
                     u[kx].eq(u_init), u0[kx].eq(u_init),
                     u_nx[kx].eq(u_nx_init), u0_nx[kx].eq(u_nx_init),

@@ -21,8 +21,9 @@ from .frames import expected_windows
 
 __all__ = ["Schedule", "schedule", "ideal_cycles", "skip_schedule"]
 
-#: edges from a descriptor's push to the reader seeing it (the queue's output register)
-_QUEUE_LATENCY = 2
+#: edges from a descriptor's push to the reader starting its frame (the queue's output
+#: register, the descriptor taken, its values computed in two register steps)
+_QUEUE_LATENCY = 3
 
 
 @dataclass
