@@ -44,7 +44,7 @@ def update_latency(params, padding_blocks):
     which ``busy`` is sampled low (the new threshold and mask are in place)."""
     from .mask_gen import end_latency
     from .threshold_update import LATENCY
-    return end_latency(params, padding_blocks) + LATENCY + 4
+    return end_latency(params, padding_blocks) + LATENCY + 5
 
 
 def learning_error_layout():
@@ -140,13 +140,17 @@ class MaskLearning(wiring.Component):
                 m.d.sync += dropping.eq(invalid)
                 m.d.comb += self.error.config.eq(invalid)
 
+        # the threshold unit starts from a register (its start loads all its operands); the
+        # mask generator's totals, the threshold and the rate hold still meanwhile
+        start_update = Signal()
+        m.d.sync += start_update.eq(gen.done)
         m.d.comb += [
             gen.geometry.eq(geometry),
             gen.threshold.eq(threshold),
             gen.bank_busy.eq(self.bank_busy),
             self.mask_addr.eq(gen.mask_addr), self.mask_data.eq(gen.mask_data),
             self.mask_en.eq(gen.mask_en), self.commit.eq(gen.commit),
-            upd.start.eq(gen.done),
+            upd.start.eq(start_update),
             upd.totals.eq(gen.totals),
             upd.threshold.eq(threshold),
             upd.learning_rate.eq(self.learning_rate),
