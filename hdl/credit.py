@@ -75,5 +75,8 @@ class CreditQueue(wiring.Component):
         room_2 = Signal(init=depth >= 2)     # reserved + 2 <= depth
         m.d.sync += [room_1.eq(reserved_next + 1 <= depth), room_2.eq(reserved_next + 2 <= depth)]
         m.d.comb += self.credit_next.eq(Mux(self.reserve, room_2, room_1))
-        m.d.sync += self.credit.eq(self.credit_next)
+        # (``keep``: a user may take a copy of the credit from ``credit_next``, see MacArray)
+        credit = Signal(init=1, attrs={"keep": 1})
+        m.d.sync += credit.eq(self.credit_next)
+        m.d.comb += self.credit.eq(credit)
         return m

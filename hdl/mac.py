@@ -276,8 +276,10 @@ class MacArray(wiring.Component):
         b_read = biases.read_port(domain="comb")
         m.d.comb += b_read.addr.eq(metas[-2].group)
         bias_a = stage("bias_a", bias_row, stage("bias_read", bias_row, b_read.data))
-        va = stage("va", 1, valid, keep_reset=True)
-        meta_a = stage("meta_a", meta, meta_now)
+        # (``va`` and ``meta_a`` are kept apart from their per-lane copies below as well:
+        # Yosys would merge them into one of the copies, with both sets of loads)
+        va = stage("va", 1, valid, keep_reset=True, copy=True)
+        meta_a = stage("meta_a", meta, meta_now, copy=True)
         sums_a = [stage(f"sum_l{lane}", sums[lane].shape(), sums[lane])
                   for lane in range(lanes)]
         # SC: accumulate (first channel from the bias); after the last channel the register

@@ -91,10 +91,19 @@ class BlockMaskRegisterFile(wiring.Component):
             m.d.sync += pending.eq(1)
         # the exchange is a cycle after the request: the request is registered here first,
         # next to the banks (it reaches every bit of both)
-        exchange = Signal()
-        m.d.sync += exchange.eq(self.swap & pending & ~exchange)
+        # (one copy of the request per word, kept apart in synthesis, so each word's enables
+        # and multiplexers hang on a flip-flop beside them rather than on one reaching all)
+        exchange = Signal(attrs={"keep": 1})    # (kept apart from its copies too)
+        exchange_word = [Signal(name=f"exchange_w{j}", attrs={"keep": 1})
+                         for j in range(self._words)]
+        exchange_next = self.swap & pending & ~exchange
+        m.d.sync += [exchange.eq(exchange_next), *(e.eq(exchange_next) for e in exchange_word)]
         with m.If(exchange):
-            m.d.sync += [active.eq(shadow), shadow.eq(active), pending.eq(0)]
+            m.d.sync += pending.eq(0)
+        for j in range(self._words):
+            with m.If(exchange_word[j]):
+                m.d.sync += [active.word_select(j, WORD).eq(shadow.word_select(j, WORD)),
+                             shadow.word_select(j, WORD).eq(active.word_select(j, WORD))]
 
         # A word write is registered here first and lands on the edge after: the writers'
         # decisions (address decode, the refusal while ``pending``) then end at a few
