@@ -237,6 +237,11 @@ class ConvCore(wiring.Component):
             out_stall.eq(self.o.valid & ~self.o.ready),
         ]
         fire2 = Signal()
+        # STATUS.busy is a register (the units' busy signals are ORs of their stages), one
+        # cycle late in both directions: it rises with a frame's second cycle in the datapath
+        # and falls a cycle after the last counter increment landed
+        status_busy = Signal()
+        m.d.sync += status_busy.eq(busy | fire | fire2)
         macs = {name: Signal(range(taps * lanes + 1), name=f"inc_{name}")
                 for name in ("performed", "mask", "zero")}
         m.d.sync += [
@@ -259,6 +264,6 @@ class ConvCore(wiring.Component):
             regs.counters.eq(counters.value),
             regs.overflow.eq(counters.overflow),
             # STATUS.busy also covers increments still on their way to the counters
-            regs.status.busy.eq(busy | busy_r | fire | fire2),
+            regs.status.busy.eq(status_busy),
         ]
         return m

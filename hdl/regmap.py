@@ -174,7 +174,8 @@ REGISTERS = (
                                     "applied one; frames started from now on use it")),
         error="bad_write", on_bad="the write is ignored"),
     Register("STATUS", 0x005, "R", "state", _flags((
-        ("busy", "a frame is being received, computed or sent"),
+        ("busy", "a frame is being received, computed or sent (a register: it follows the "
+                 "datapath by a cycle)"),
         ("mask_pending", "a committed mask waits for its frame start"),
         ("param_loading", "a parameter load is in progress or waiting for frames to finish"),
         ("learning", "a mask/threshold update is in progress"),

@@ -310,6 +310,15 @@ class WindowGenerator(wiring.Component):
         with m.FSM(name="writer"):
             with m.State("START"):
                 m.d.comb += writer_idle.eq(~self.i.valid)
+                # the counters are unused here: they load on every edge, so the start's
+                # decision does not reach their enables
+                m.d.sync += [width_m1.eq(self.config.width - 1),
+                             cin_m1.eq(self.config.cin - 1),
+                             height_m1.eq(self.config.height - 1),
+                             y.eq(0), x.eq(0), x_mod.eq(0), x_base.eq(0), c.eq(0),
+                             final_x.eq(self.config.width == 1),
+                             final_c.eq(self.config.cin == 1),
+                             final_y.eq(self.config.height == 1)]
                 with m.If(self.i.valid & ~self.hold):
                     with m.If(bad):
                         for name in CONFIG_ERRORS:
@@ -329,13 +338,6 @@ class WindowGenerator(wiring.Component):
                         ]
                         with m.If(swap):
                             m.d.sync += claimed.eq(1)
-                        m.d.sync += [width_m1.eq(self.config.width - 1),
-                                     cin_m1.eq(self.config.cin - 1),
-                                     height_m1.eq(self.config.height - 1),
-                                     y.eq(0), x.eq(0), x_mod.eq(0), x_base.eq(0), c.eq(0),
-                                     final_x.eq(self.config.width == 1),
-                                     final_c.eq(self.config.cin == 1),
-                                     final_y.eq(self.config.height == 1)]
                         m.next = "RUN"
             with m.State("RUN"):
                 m.d.comb += [self.i.ready.eq(row_free), self._writer_busy.eq(1),
