@@ -163,10 +163,7 @@ class WindowGenerator(wiring.Component):
         # --- frame descriptor queue (writer -> reader) ---------------------------------------
         desc_layout = data.StructLayout({
             "cfg": config_layout(p), "base": p.vrow_width, "base_slot": range(slots),
-            "swap": 1,
-            # rows the frame's first output row needs, and the fewest any row needs: made by
-            # the writer from the configuration, so the reader's frame start compares nothing
-            "first_need": range(p.max_height + 1), "least": range(p.max_height + 1)})
+            "swap": 1})
         m.submodules.frames = frames = SyncFIFOBuffered(width=desc_layout.size, depth=slots + 1)
         pushed = Signal(desc_layout)
         popped = data.View(desc_layout, frames.r_data)
@@ -295,18 +292,6 @@ class WindowGenerator(wiring.Component):
         bad = Signal()
         m.d.sync += bad.eq(self.config.errors.as_value().any())
 
-        # Rows the first output row needs: through its last tap row (K - top), and with reflect
-        # padding at the top through row -t0 = top as well; every later row needs at least the
-        # latter (``least``). Both at most the frame's height.
-        cfg_in = self.config
-        height = cfg_in.height
-        top = cfg_in.pad_top
-        reflect_top = cfg_in.mode == PadMode.REFLECT
-        floor_rows = Mux(reflect_top, top + 1, 1)
-        least = Mux(floor_rows > height, height, floor_rows)
-        first_raw = Mux(reflect_top & (2 * top + 1 > k), top + 1, k - top)
-        first_need = Mux(first_raw > height, height, first_raw)
-
         with m.FSM(name="writer"):
             with m.State("START"):
                 m.d.comb += writer_idle.eq(~self.i.valid)
@@ -331,8 +316,6 @@ class WindowGenerator(wiring.Component):
                             pushed.base.eq(vrow),
                             pushed.base_slot.eq(slot),
                             pushed.swap.eq(swap),
-                            pushed.first_need.eq(first_need),
-                            pushed.least.eq(least),
                             frames.w_en.eq(1),
                             self.start.eq(1),
                         ]
@@ -550,25 +533,29 @@ class WindowGenerator(wiring.Component):
 
         # ---- frame start --------------------------------------------------------------------
         # The next frame's descriptor is taken from the queue ahead of time (``next_frame``),
-        # and every register the start loads is computed from it in two register steps: the
-        # longer sums first (``pre``: a cycle after the descriptor arrives), then the values
-        # themselves (``prep``: a cycle later), so the start is a copy and no step has more
+        # and every register the start loads is computed from it in register steps: the
+        # longer sums and the first row's needs first (``pre``: a cycle after the descriptor
+        # arrives), then the values themselves (``prep``: a cycle later), and whether the
+        # rows are there a cycle later still, so the start is a copy and no step has more
         # than one or two carry chains. While a frame runs, the next one's descriptor waits
         # here, so back-to-back frames lose no cycle.
         nxt = Signal(popped.shape(), name="next_frame")
         nxt_valid = reg("next_valid", 1)
         nxt_seen = reg("next_seen", 1)       # the pre registers hold next_frame's values
-        nxt_ready = reg("next_ready", 1)     # ... and the prep registers
+        nxt_seen2 = reg("next_seen2", 1)     # ... and the prep registers
+        nxt_ready = reg("next_ready", 1)     # ... and the rows-there registers
         # ``start_frame`` (~running & next_ready) enables every register a start loads: like
         # ``issue`` it is a register, made from the next values
         start_frame = reg("start_frame", 1)
         nxt_seen_next = nxt_valid & ~start_frame
-        nxt_ready_next = nxt_seen & nxt_seen_next
+        nxt_seen2_next = nxt_seen & nxt_seen_next
+        nxt_ready_next = nxt_seen2 & nxt_seen_next
         m.d.comb += reader_idle.eq(~running & ~nxt_valid)
         with m.If(frames.r_rdy & ~nxt_valid):
             m.d.comb += frames.r_en.eq(1)
             m.d.sync += [nxt.eq(popped), nxt_valid.eq(1)]
-        m.d.sync += [nxt_seen.eq(nxt_seen_next), nxt_ready.eq(nxt_ready_next),
+        m.d.sync += [nxt_seen.eq(nxt_seen_next), nxt_seen2.eq(nxt_seen2_next),
+                     nxt_ready.eq(nxt_ready_next),
                      start_frame.eq(~running_next & nxt_ready_next)]
         with m.If(start_frame):
             m.d.sync += nxt_valid.eq(0)
@@ -592,14 +579,21 @@ class WindowGenerator(wiring.Component):
         hp = d.cfg.height + d.cfg.pad_top + d.cfg.pad_bottom - p.kernel
         wp = d.cfg.width + d.cfg.pad_left + d.cfg.pad_right - p.kernel
         n1 = k - top + d.cfg.stride     # t0 + s + K of row 1
-        # output rows and columns - 1; row 1's t0 + s + K, plus s; H - 1
+        # output rows and columns - 1; row 1's t0 + s + K, and that plus s; H - 1
         hout_pre = pre("hout", Mux(d.cfg.stride == 2, hp >> 1, hp))
         wout_pre = pre("wout", Mux(d.cfg.stride == 2, wp >> 1, wp))
+        n1_pre = pre("n1", n1)
         n1s_pre = pre("n1s", n1 + d.cfg.stride)
         h_m1_pre = pre("h_m1", d.cfg.height - 1)
-        # row 1's need: min(H, max(n1, first_need))
-        need_next_pre = pre("need_next", Mux(n1 >= d.cfg.height, d.cfg.height,
-                                             Mux(n1 > d.first_need, n1, d.first_need)))
+        # Rows the first output row needs: through its last tap row (K - top), and with reflect
+        # padding at the top through row -t0 = top as well; every later row needs at least the
+        # latter (``least``). Both at most the frame's height.
+        reflect_top = d.cfg.mode == PadMode.REFLECT
+        floor_rows = Mux(reflect_top, top + 1, 1)
+        least_pre = pre("least", Mux(floor_rows > d.cfg.height, d.cfg.height, floor_rows))
+        first_raw = Mux(reflect_top & (2 * top + 1 > k), top + 1, k - top)
+        first_need_pre = pre("first_need", Mux(first_raw > d.cfg.height, d.cfg.height,
+                                               first_raw))
         res0_pre = pre("res0", d.base_slot - top + slots)       # tap row 0's slot, + 2K
         room_row_pre = pre("room_row", d.cfg.height - 1 - d.cfg.stride + top)
         above_pre = pre("above", d.cfg.height - 1 + top)        # tap rows past it: t > H - 1
@@ -609,7 +603,7 @@ class WindowGenerator(wiring.Component):
         with m.If(start_frame):
             m.d.comb += running_next.eq(1)
             m.d.sync += self._swap_request.eq(d.swap)
-            first_need, least = d.first_need, d.least
+            first_need, least = first_need_pre, least_pre
             rows_done, rows_done_p1, rows_done_p2 = rows  # the writer's vrow: the count after
             # this edge
             avail = (rows_done - d.base)[:p.vrow_width]
@@ -617,18 +611,27 @@ class WindowGenerator(wiring.Component):
             # then takes one subtraction and a sign (the difference fits, see vrow_width)
             ready_at = Signal(p.vrow_width, name="ready_at_start")
             preps.append(ready_at.eq(d.base + first_need))
-            need_next_start = prep(need_next, need_next_pre)
+            # whether the rows are there, for the row counts after the edge before (and one
+            # and two more), in registers: the start only picks, by whether a row was
+            # completed on that edge (the ready_at register holds still by then)
+            def reached(count):
+                return (count - ready_at)[:p.vrow_width].as_signed() >= 0
+            reached_q = [Signal(name=f"reached{i}") for i in range(3)]
+            preps.extend(r.eq(reached(count)) for r, count in zip(reached_q, rows))
+            # row 1's need: min(H, max(n1, first_need))
+            need_next_start = prep(need_next, Mux(n1_pre >= d.cfg.height, d.cfg.height,
+                                                  Mux(n1_pre > first_need, n1_pre, first_need)))
             hout, wout = hout_pre, wout_pre
             start_avail = (rows_done - d.base)[:p.vrow_width]
             start_avail_p1 = (rows_done_p1 - d.base)[:p.vrow_width]
             m.d.sync += [
                 enough.eq(ready_next),
-                enough_p1.eq((rows_done_p1 - ready_at)[:p.vrow_width].as_signed() >= 0),
+                enough_p1.eq(Mux(inc, reached_q[2], reached_q[1])),
                 enough_next.eq(start_avail >= need_next_start),
                 enough_next_p1.eq(start_avail_p1 >= need_next_start),
             ]
             m.d.comb += [
-                ready_next.eq((rows_done - ready_at)[:p.vrow_width].as_signed() >= 0),
+                ready_next.eq(Mux(inc, reached_q[1], reached_q[0])),
                 last_cg_next.eq(prep(last_cg, (d.cfg.cin == 1) & (d.cfg.cout <= p.lanes))),
                 last_x_next.eq(prep(last_x, wout == 0)),
                 last_y_next.eq(prep(last_y, hout == 0)),

@@ -22,8 +22,8 @@ from .frames import expected_windows
 __all__ = ["Schedule", "schedule", "ideal_cycles", "skip_schedule"]
 
 #: edges from a descriptor's push to the reader starting its frame (the queue's output
-#: register, the descriptor taken, its values computed in two register steps)
-_QUEUE_LATENCY = 3
+#: register, the descriptor taken, its values computed in three register steps)
+_QUEUE_LATENCY = 4
 
 
 @dataclass
