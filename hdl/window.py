@@ -52,7 +52,7 @@ the consumer's ``ready`` reaches only the queue). Pipeline, each stage a registe
     E  memory read (a block RAM's synchronous read); mask rows: the group
     F  the K x K words registered (the block RAMs' output registers); the taps' mask bits
     G  per row bank, the word of each tap column (the crossbar's first step)
-       taps assembled (each tap's row bank, constant padding) into the output queue
+    H  the taps assembled (each tap's row bank, constant padding), then the output queue
 
 :data:`LATENCY` edges from a window's issue to it being valid on ``o``. The writer registers each
 accepted beat and writes it on the next edge; a row counts as complete once its last beat is
@@ -80,8 +80,8 @@ from .window_layout import window_layout
 
 __all__ = ["WindowGenerator", "input_layout", "LATENCY", "LOW_WATER_DELAY", "QUEUE_DEPTH"]
 
-#: clock edges from a window being issued to it being valid on ``o``: B to G, the queue
-LATENCY = 5 + credit.LATENCY
+#: clock edges from a window being issued to it being valid on ``o``: B to H, the queue
+LATENCY = 6 + credit.LATENCY
 #: windows the output queue holds (the reader's stages, the queue's own latency, slack)
 QUEUE_DEPTH = 16
 #: edges from a window's issue to its memory read: the low-water mark a window published stays
@@ -989,7 +989,10 @@ class WindowGenerator(wiring.Component):
         const_g = stage("const_g", p.taps, Mux(constant_mode, pad_f, 0))
         const_value = stage("const_value_g", signed(p.act_width),
                             Mux(meta_f.mode == PadMode.CONSTANT, meta_f.pad_value, 0))
-        window = out.i.payload
+        # ---- G -> H: the assembled window registered, then into the output queue (the
+        # selection of K*K taps from their row banks and the queue's memory, each on its own
+        # side of a register: for K = 5 the two together took most of 10 ns of routing)
+        window = Signal(window_layout(p), name="window_g")
         for ky in range(k):
             for kx in range(k):
                 tap = ky * k + kx
@@ -1003,6 +1006,7 @@ class WindowGenerator(wiring.Component):
             window.first.eq(meta_g.first), window.last.eq(meta_g.last),
             window.end.eq(meta_g.end), window.lanes.eq(meta_g.lanes),
             window.shift.eq(meta_g.shift), window.zero_gating.eq(meta_g.zero_gating),
-            out.i.valid.eq(vg),
         ]
+        m.d.comb += [out.i.payload.eq(stage("window_h", window_layout(p), window)),
+                     out.i.valid.eq(stage("vh", 1, vg, keep_reset=True))]
         m.d.comb += self._reader_busy.eq(running | nxt_valid | out.busy)
