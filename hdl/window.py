@@ -977,7 +977,10 @@ class WindowGenerator(wiring.Component):
         # K x K words at once would take K**4 word-wide wires: 19,208 for K = 7.)
         vg = stage("vg", 1, vf, keep_reset=True)
         meta_g = stage("meta_g", meta_layout, meta_f)
-        row_bank_g = [stage(f"row_bank_g{ky}", values(k), row_bank_f[ky]) for ky in range(k)]
+        # (a copy of each tap row's bank per tap column, kept apart in synthesis: each selects
+        # one tap's word, instead of one register selecting K of them)
+        row_bank_g = [[stage(f"row_bank_g{ky}_{kx}", values(k), row_bank_f[ky], copy=True)
+                       for kx in range(k)] for ky in range(k)]
         pad_g = stage("pad_g", p.taps, pad_f)
         keep_g = stage("keep_g", p.taps, keep_f)
         cols_g = [[stage(f"col_r{r}_t{kx}", signed(p.act_width),
@@ -996,7 +999,7 @@ class WindowGenerator(wiring.Component):
         for ky in range(k):
             for kx in range(k):
                 tap = ky * k + kx
-                word = (Array(cols_g[r][kx] for r in range(k))[row_bank_g[ky]] if k > 1
+                word = (Array(cols_g[r][kx] for r in range(k))[row_bank_g[ky][kx]] if k > 1
                         else cols_g[0][kx])
                 m.d.comb += window.taps[tap].eq(Mux(const_g[tap], const_value, word))
         m.d.comb += [
