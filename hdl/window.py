@@ -695,6 +695,14 @@ class WindowGenerator(wiring.Component):
         m.d.sync += preps
 
         # ---- sequencer step -----------------------------------------------------------------
+        def advance_block(block, within):
+            """A tap's block index and its offset within the block, moved on by the stride."""
+            if log_block == 0:
+                m.d.sync += block.eq(block + stride)
+            else:
+                nf = within + stride
+                m.d.sync += [within.eq(nf[:log_block]), block.eq(block + nf[log_block:])]
+
         def next_column(kx):
             nu = u_nx[kx]
             m.d.sync += [u[kx].eq(nu), u_nx[kx].eq(nu + stride),
@@ -711,12 +719,7 @@ class WindowGenerator(wiring.Component):
                     u_q[kx].eq(Mux(wrap, u_q[kx] + 1, u_q[kx])),
                     u_qm[kx].eq(Mux(wrap, u_qm[kx] + mc, u_qm[kx])),
                 ]
-            nf = bcol_f[kx] + stride
-            m.d.sync += [bcol_f[kx].eq(nf[:log_block] if log_block else 0)]
-            if log_block == 0:
-                m.d.sync += bcol[kx].eq(bcol[kx] + stride)
-            else:
-                m.d.sync += bcol[kx].eq(bcol[kx] + nf[log_block:])
+            advance_block(bcol[kx], bcol_f[kx])
 
         def first_column(kx):
             m.d.sync += [u[kx].eq(u0[kx]), u_nx[kx].eq(u0_nx[kx]),
@@ -742,12 +745,7 @@ class WindowGenerator(wiring.Component):
                 t_below[ky].eq(nt < 0), t_above[ky].eq(t_room_nx[ky] < 0),
                 t_room_nx[ky].eq(t_room_nx[ky] - stride),
             ]
-            nf = brow_f[ky] + stride
-            m.d.sync += [brow_f[ky].eq(nf[:log_block] if log_block else 0)]
-            if log_block == 0:
-                m.d.sync += brow[ky].eq(brow[ky] + stride)
-            else:
-                m.d.sync += brow[ky].eq(brow[ky] + nf[log_block:])
+            advance_block(brow[ky], brow_f[ky])
 
         # The counters' decisions, from registers (``last_cg``: the window is the last of its
         # position).
