@@ -51,16 +51,16 @@ __all__ = ["ConvCore", "latency", "mac_input_delay", "INPUT_DELAY"]
 INPUT_DELAY = 1
 
 
-def mac_input_delay():
+def mac_input_delay(params):
     """Edges from a window's issue to its transfer into the MAC array: valid at the window
     generator's output, one edge into the skip unit's register, one into the array."""
-    return window_unit.LATENCY + skip_unit.LATENCY + 1
+    return window_unit.latency(params) + skip_unit.LATENCY + 1
 
 
 def latency(params):
     """Edges from a window's issue to its output beat being valid on ``o`` (the beat of the
     window's last input channel), with no stalls."""
-    return mac_input_delay() + mac_unit.latency(params)
+    return mac_input_delay(params) + mac_unit.latency(params)
 
 
 def _popcount(bits):
@@ -223,50 +223,60 @@ class ConvCore(wiring.Component):
         # --- performance counters: increments registered and computed without multipliers ---
         taps, lanes = p.taps, p.lanes
         beat = skip.o.payload
-        # A window's skip bits are registered, counted in groups of eight (registered), the
-        # groups summed (registered), then multiplied by the lanes: a popcount of K*K bits in
-        # one cycle was a slow path for K >= 5.
-        fire0 = Signal()
-        skip_mask0 = Signal(taps)
-        skip_zero0 = Signal(taps)
-        lanes0 = Signal(range(lanes + 1))
-        in_stall, out_stall = Signal(), Signal()
-        m.d.sync += [
-            fire0.eq(skip.o.valid & skip.o.ready), lanes0.eq(beat.window.lanes),
-            skip_mask0.eq(beat.skip_mask), skip_zero0.eq(beat.skip_zero),
-            in_stall.eq(window.i.ready & ~window.i.valid),  # receiving, no beat
-            out_stall.eq(self.o.valid & ~self.o.ready),
-        ]
-        fire1 = Signal()
-        lanes1 = Signal.like(lanes0)
-        m.d.sync += [fire1.eq(fire0), lanes1.eq(lanes0)]
-
-        def group_counts(name, bits):
-            counts = []
-            for i, j in enumerate(range(0, taps, 8)):
-                count = Signal(range(min(8, taps - j) + 1), name=f"{name}_count{i}")
-                m.d.sync += count.eq(_popcount(bits[j:j + 8]))
-                counts.append(count)
-            return counts
-        groups = {"performed": group_counts("performed", ~(skip_mask0 | skip_zero0)),
-                  "mask": group_counts("mask", skip_mask0),
-                  "zero": group_counts("zero", skip_zero0)}
         fire = Signal()
-        beat_lanes = Signal.like(lanes0)
         n_performed = Signal(range(taps + 1))
         n_mask = Signal(range(taps + 1))
         n_zero = Signal(range(taps + 1))
-        m.d.sync += [
-            fire.eq(fire1), beat_lanes.eq(lanes1),
-            n_performed.eq(sum(groups["performed"])),
-            n_mask.eq(sum(groups["mask"])), n_zero.eq(sum(groups["zero"])),
-        ]
+        beat_lanes = Signal(range(lanes + 1))
+        in_stall, out_stall = Signal(), Signal()
+        stalls = [in_stall.eq(window.i.ready & ~window.i.valid),  # receiving, no beat
+                  out_stall.eq(self.o.valid & ~self.o.ready)]
+        if taps <= 9:
+            # K <= 3: the skip bits counted in the cycle after the window
+            m.d.sync += [
+                fire.eq(skip.o.valid & skip.o.ready), beat_lanes.eq(beat.window.lanes),
+                n_performed.eq(_popcount(~(beat.skip_mask | beat.skip_zero))),
+                n_mask.eq(_popcount(beat.skip_mask)), n_zero.eq(_popcount(beat.skip_zero)),
+                *stalls,
+            ]
+            counting = []
+        else:
+            # K >= 5: the skip bits registered, counted in groups of eight (registered), the
+            # groups summed: a popcount of K*K bits in one cycle was a slow path
+            fire0, fire1 = Signal(), Signal()
+            skip_mask0, skip_zero0 = Signal(taps), Signal(taps)
+            lanes0, lanes1 = Signal.like(beat_lanes), Signal.like(beat_lanes)
+            m.d.sync += [
+                fire0.eq(skip.o.valid & skip.o.ready), lanes0.eq(beat.window.lanes),
+                skip_mask0.eq(beat.skip_mask), skip_zero0.eq(beat.skip_zero),
+                fire1.eq(fire0), lanes1.eq(lanes0), *stalls,
+            ]
+
+            def group_counts(name, bits):
+                counts = []
+                for i, j in enumerate(range(0, taps, 8)):
+                    count = Signal(range(min(8, taps - j) + 1), name=f"{name}_count{i}")
+                    m.d.sync += count.eq(_popcount(bits[j:j + 8]))
+                    counts.append(count)
+                return counts
+            groups = {"performed": group_counts("performed", ~(skip_mask0 | skip_zero0)),
+                      "mask": group_counts("mask", skip_mask0),
+                      "zero": group_counts("zero", skip_zero0)}
+            m.d.sync += [
+                fire.eq(fire1), beat_lanes.eq(lanes1),
+                n_performed.eq(sum(groups["performed"])),
+                n_mask.eq(sum(groups["mask"])), n_zero.eq(sum(groups["zero"])),
+            ]
+            counting = [fire0, fire1]
         fire2 = Signal()
         # STATUS.busy is a register (the units' busy signals are ORs of their stages), one
         # cycle late in both directions: it rises with a frame's second cycle in the datapath
         # and falls a cycle after the last counter increment landed
         status_busy = Signal()
-        m.d.sync += status_busy.eq(busy | fire0 | fire1 | fire | fire2)
+        pending = busy | fire | fire2
+        for valid in counting:
+            pending = pending | valid
+        m.d.sync += status_busy.eq(pending)
         macs = {name: Signal(range(taps * lanes + 1), name=f"inc_{name}")
                 for name in ("performed", "mask", "zero")}
         m.d.sync += [

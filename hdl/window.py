@@ -53,8 +53,9 @@ the consumer's ``ready`` reaches only the queue). Pipeline, each stage a registe
     F  the K x K words registered (the block RAMs' output registers); the taps' mask bits
     G  per row bank, the word of each tap column (the crossbar's first step)
     H  the taps assembled (each tap's row bank, constant padding), then the output queue
+       (for K = 3 the taps go from G into the queue directly, see ``_stage_h``)
 
-:data:`LATENCY` edges from a window's issue to it being valid on ``o``. The writer registers each
+:func:`latency` edges from a window's issue to it being valid on ``o``. The writer registers each
 accepted beat and writes it on the next edge; a row counts as complete once its last beat is
 written.
 
@@ -78,10 +79,21 @@ from . import credit, pipeline
 from .credit import CreditQueue
 from .window_layout import window_layout
 
-__all__ = ["WindowGenerator", "input_layout", "LATENCY", "LOW_WATER_DELAY", "QUEUE_DEPTH"]
+__all__ = ["WindowGenerator", "input_layout", "latency", "LOW_WATER_DELAY", "QUEUE_DEPTH"]
 
-#: clock edges from a window being issued to it being valid on ``o``: B to H, the queue
-LATENCY = 6 + credit.LATENCY
+
+def _stage_h(params):
+    """Stage H (the assembled taps registered before the output queue) and per-tap copies of
+    the row-bank selects, for K >= 5: there the K*K-tap assembly and the queue's memory took
+    most of a clock period of routing. For K = 3 the extra registers only moved the placement
+    and cost clock on LFE5U-45F (measured), so they are left out."""
+    return params.kernel >= 5
+
+
+def latency(params):
+    """Clock edges from a window being issued to it being valid on ``o``: B to G (H for
+    K >= 5), the queue."""
+    return 5 + int(_stage_h(params)) + credit.LATENCY
 #: windows the output queue holds (the reader's stages, the queue's own latency, slack)
 QUEUE_DEPTH = 16
 #: edges from a window's issue to its memory read: the low-water mark a window published stays
@@ -975,10 +987,14 @@ class WindowGenerator(wiring.Component):
         # K x K words at once would take K**4 word-wide wires: 19,208 for K = 7.)
         vg = stage("vg", 1, vf, keep_reset=True)
         meta_g = stage("meta_g", meta_layout, meta_f)
-        # (a copy of each tap row's bank per tap column, kept apart in synthesis: each selects
-        # one tap's word, instead of one register selecting K of them)
-        row_bank_g = [[stage(f"row_bank_g{ky}_{kx}", values(k), row_bank_f[ky], copy=True)
-                       for kx in range(k)] for ky in range(k)]
+        # (for K >= 5 a copy of each tap row's bank per tap column, kept apart in synthesis:
+        # each selects one tap's word, instead of one register selecting K of them)
+        if _stage_h(p):
+            row_bank_g = [[stage(f"row_bank_g{ky}_{kx}", values(k), row_bank_f[ky], copy=True)
+                           for kx in range(k)] for ky in range(k)]
+        else:
+            row_bank_g = [[stage(f"row_bank_g{ky}", values(k), row_bank_f[ky])] * k
+                          for ky in range(k)]
         pad_g = stage("pad_g", p.taps, pad_f)
         keep_g = stage("keep_g", p.taps, keep_f)
         cols_g = [[stage(f"col_r{r}_t{kx}", signed(p.act_width),
@@ -993,7 +1009,7 @@ class WindowGenerator(wiring.Component):
         # ---- G -> H: the assembled window registered, then into the output queue (the
         # selection of K*K taps from their row banks and the queue's memory, each on its own
         # side of a register: for K = 5 the two together took most of 10 ns of routing)
-        window = Signal(window_layout(p), name="window_g")
+        window = Signal(window_layout(p), name="window_g") if _stage_h(p) else out.i.payload
         for ky in range(k):
             for kx in range(k):
                 tap = ky * k + kx
@@ -1008,6 +1024,9 @@ class WindowGenerator(wiring.Component):
             window.end.eq(meta_g.end), window.lanes.eq(meta_g.lanes),
             window.shift.eq(meta_g.shift), window.zero_gating.eq(meta_g.zero_gating),
         ]
-        m.d.comb += [out.i.payload.eq(stage("window_h", window_layout(p), window)),
-                     out.i.valid.eq(stage("vh", 1, vg, keep_reset=True))]
+        if _stage_h(p):
+            m.d.comb += [out.i.payload.eq(stage("window_h", window_layout(p), window)),
+                         out.i.valid.eq(stage("vh", 1, vg, keep_reset=True))]
+        else:
+            m.d.comb += out.i.valid.eq(vg)
         m.d.comb += self._reader_busy.eq(running | nxt_valid | out.busy)

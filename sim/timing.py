@@ -186,5 +186,5 @@ def skip_schedule(params, frames):
             by_mask = pad & ~keep & full
             zero = sum(1 << t for t, v in enumerate(taps) if v == 0)
             vectors.append((by_mask, zero & ~by_mask if zero_gating else 0))
-    delay = core_unit.mac_input_delay()
+    delay = core_unit.mac_input_delay(params)
     return [(edge + delay,) + vec for edge, vec in zip(issue, vectors)]
