@@ -19,6 +19,8 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
+from .pipeline import KEEP
+
 __all__ = ["CreditQueue", "LATENCY"]
 
 #: edges from an entry's push (``i.valid`` before the edge) to it being valid on ``o``
@@ -76,7 +78,7 @@ class CreditQueue(wiring.Component):
         m.d.sync += [room_1.eq(reserved_next + 1 <= depth), room_2.eq(reserved_next + 2 <= depth)]
         m.d.comb += self.credit_next.eq(Mux(self.reserve, room_2, room_1))
         # (``keep``: a user may take a copy of the credit from ``credit_next``, see MacArray)
-        credit = Signal(init=1, attrs={"keep": 1})
+        credit = Signal(init=1, attrs=KEEP)
         m.d.sync += credit.eq(self.credit_next)
         m.d.comb += self.credit.eq(credit)
         return m

@@ -170,7 +170,7 @@ class MacArray(wiring.Component):
         take = Signal()
         # ``i.ready`` is a copy of the credit register, kept apart: it ends at the enables of
         # the producer's whole output register, so it should sit there, not beside the queue
-        ready = Signal(init=1, name="i_ready", attrs={"keep": 1})
+        ready = Signal(init=1, name="i_ready", attrs=pipeline.KEEP)
         m.d.sync += ready.eq(out.credit_next)
         m.d.comb += [self.i.ready.eq(ready), take.eq(self.i.valid & out.credit),
                      out.reserve.eq(take & self.i.payload.window.last)]

@@ -23,6 +23,8 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
+from .pipeline import KEEP
+
 __all__ = ["BlockMaskRegisterFile", "WORD"]
 
 WORD = 32
@@ -93,9 +95,8 @@ class BlockMaskRegisterFile(wiring.Component):
         # next to the banks (it reaches every bit of both)
         # (one copy of the request per word, kept apart in synthesis, so each word's enables
         # and multiplexers hang on a flip-flop beside them rather than on one reaching all)
-        exchange = Signal(attrs={"keep": 1})    # (kept apart from its copies too)
-        exchange_word = [Signal(name=f"exchange_w{j}", attrs={"keep": 1})
-                         for j in range(self._words)]
+        exchange = Signal(attrs=KEEP)    # (kept apart from its copies too)
+        exchange_word = [Signal(name=f"exchange_w{j}", attrs=KEEP) for j in range(self._words)]
         exchange_next = self.swap & pending & ~exchange
         m.d.sync += [exchange.eq(exchange_next), *(e.eq(exchange_next) for e in exchange_word)]
         with m.If(exchange):

@@ -478,7 +478,7 @@ class WindowGenerator(wiring.Component):
         ready_next = Signal()
         m.d.comb += running_next.eq(running)
         # this cycle's issue moves to the next output row (``keep``: see ``copies`` below)
-        row_step = Signal(name="row_step", attrs={"keep": 1})
+        row_step = Signal(name="row_step", attrs=pipeline.KEEP)
         rows_avail_p1 = reg("rows_avail_p1", range(p.max_height + 2 * slots + 2))
         rows_avail_p2 = reg("rows_avail_p2", range(p.max_height + 2 * slots + 3))
         m.d.sync += [rows_avail.eq(rows_avail + inc), rows_avail_p1.eq(rows_avail_p1 + inc),
@@ -505,7 +505,7 @@ class WindowGenerator(wiring.Component):
         last_c = reg("last_c", 1)
         last_g = reg("last_g", 1)
         last_cg = reg("last_cg", 1)      # last_c & last_g, a register of its own
-        last_x = Signal(name="last_x", attrs={"keep": 1})
+        last_x = Signal(name="last_x", attrs=pipeline.KEEP)
         last_y = reg("last_y", 1)
         # their next values (the sequencer's enables below are registers made from them)
         last_cg_next, last_x_next, last_y_next = Signal(), Signal(), Signal()
@@ -519,7 +519,7 @@ class WindowGenerator(wiring.Component):
         # ``end_position`` = issue & last_cg: the column geometry
         # ``row_step`` = end_position & last_x & ~last_y: the row geometry
         issue = reg("issue", 1)
-        end_position = Signal(name="end_position", attrs={"keep": 1})
+        end_position = Signal(name="end_position", attrs=pipeline.KEEP)
         issue_next = running_next & ready_next & out.credit_next
         m.d.comb += out.reserve.eq(issue)
         end_position_next = issue_next & last_cg_next
@@ -529,15 +529,11 @@ class WindowGenerator(wiring.Component):
 
         # The geometry of each tap column and tap row (a few dozen flip-flops each) moves on
         # copies of these enables and of ``last_x``, one per tap: a single register reaching
-        # all of them took most of a clock period of routing on its own. The copies and the
-        # originals carry ``keep``: without it on both, Yosys merges the original into a copy.
-        def copies(name, value):
-            regs = [Signal(name=f"{name}{i}", attrs={"keep": 1}) for i in range(k)]
-            m.d.sync += [r.eq(value) for r in regs]
-            return regs
-        end_position_col = copies("end_position_col", end_position_next)
-        last_x_col = copies("last_x_col", last_x_next)
-        row_step_row = copies("row_step_row", row_step_next)
+        # all of them took most of a clock period of routing on its own (the originals are
+        # kept apart from their copies as well, see pipeline.KEEP).
+        end_position_col = pipeline.copies(m, "end_position_col", end_position_next, k)
+        last_x_col = pipeline.copies(m, "last_x_col", last_x_next, k)
+        row_step_row = pipeline.copies(m, "row_step_row", row_step_next, k)
 
         # mask rows of the window's tap rows (the bank active when the window is issued)
         mask_rows = [self.mask[r * grid_w:min((r + 1) * grid_w, p.mask_bits)]
