@@ -54,7 +54,7 @@ INPUT_DELAY = 1
 def mac_input_delay(params):
     """Edges from a window's issue to its transfer into the MAC array: valid at the window
     generator's output, one edge into the skip unit's register, one into the array."""
-    return window_unit.latency(params) + skip_unit.LATENCY + 1
+    return window_unit.latency(params) + skip_unit.latency(params) + 1
 
 
 def latency(params):
@@ -107,14 +107,14 @@ class ConvCore(wiring.Component):
         self.learning = MaskLearning(params) if params.learning else None
         self.registers = ControlRegisters(params, self.masks.words)
         taps, lanes = params.taps, params.lanes
-        self.counters = PerfCounters({
+        self.counters = None if not params.counters else PerfCounters({
             "cycles": 1, "input_stalls": 1, "output_stalls": 1, "windows": 1,
             "macs_performed": range(taps * lanes + 1),
             "macs_skipped_mask": range(taps * lanes + 1),
             "macs_skipped_zero": range(taps * lanes + 1),
             "mask_updates": 1,
         })
-        assert self.counters.names == tuple(name for name, _ in COUNTERS)
+        assert not params.counters or self.counters.names == tuple(name for name, _ in COUNTERS)
 
     @property
     def params(self):
@@ -129,7 +129,6 @@ class ConvCore(wiring.Component):
         m.submodules.masks = masks = self.masks
         m.submodules.loader = loader = self.loader
         m.submodules.registers = regs = self.registers
-        m.submodules.counters = counters = self.counters
         m.submodules.in_skid = in_skid = self.in_skid
         m.submodules.param_skid = param_skid = self.param_skid
 
@@ -211,7 +210,6 @@ class ConvCore(wiring.Component):
                 regs.error_in.busy_write.eq(learning.error.busy_write),
                 regs.error_in.threshold.eq(learning.error.threshold_range),
                 regs.error_in.learn_config.eq(learning.error.config),
-                self.counters.increment.mask_updates.eq(learning.updater.done),
             ]
             # The register block refuses shadow-bank writes, commits and LEARNING writes while
             # an update runs. A registered copy of ``busy`` is early enough: an update writes
@@ -285,20 +283,24 @@ class ConvCore(wiring.Component):
             macs["mask"].eq(Mux(fire, _times_lanes(n_mask, beat_lanes, lanes), 0)),
             macs["zero"].eq(Mux(fire, _times_lanes(n_zero, beat_lanes, lanes), 0)),
         ]
-        inc = counters.increment
-        m.d.comb += [
-            inc.cycles.eq(busy_r),
-            inc.input_stalls.eq(in_stall),
-            inc.output_stalls.eq(out_stall),
-            inc.windows.eq(fire2),
-            inc.macs_performed.eq(macs["performed"]),
-            inc.macs_skipped_mask.eq(macs["mask"]),
-            inc.macs_skipped_zero.eq(macs["zero"]),
-            counters.clear.eq(regs.clear_counters),
-            counters.clear_overflow.eq(regs.clear_overflow),
-            regs.counters.eq(counters.value),
-            regs.overflow.eq(counters.overflow),
-            # STATUS.busy also covers increments still on their way to the counters
-            regs.status.busy.eq(status_busy),
-        ]
+        # STATUS.busy also covers increments still on their way to the counters
+        m.d.comb += regs.status.busy.eq(status_busy)
+        if p.counters:   # (without them the registers' counter inputs stay 0)
+            m.submodules.counters = counters = self.counters
+            inc = counters.increment
+            m.d.comb += [
+                inc.cycles.eq(busy_r),
+                inc.input_stalls.eq(in_stall),
+                inc.output_stalls.eq(out_stall),
+                inc.windows.eq(fire2),
+                inc.macs_performed.eq(macs["performed"]),
+                inc.macs_skipped_mask.eq(macs["mask"]),
+                inc.macs_skipped_zero.eq(macs["zero"]),
+                counters.clear.eq(regs.clear_counters),
+                counters.clear_overflow.eq(regs.clear_overflow),
+                regs.counters.eq(counters.value),
+                regs.overflow.eq(counters.overflow),
+            ]
+            if p.learning:
+                m.d.comb += inc.mask_updates.eq(self.learning.updater.done)
         return m

@@ -16,9 +16,9 @@ length by three.
 
 from amaranth.hdl import Module, Mux, Shape, Signal
 from amaranth.lib import stream, wiring
-from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
+from .fifo import BufferedFIFO
 from .pipeline import KEEP
 
 __all__ = ["CreditQueue", "LATENCY"]
@@ -57,7 +57,7 @@ class CreditQueue(wiring.Component):
         m = Module()
         depth = self._depth
         width = Shape.cast(self._shape).width
-        m.submodules.fifo = fifo = SyncFIFOBuffered(width=width, depth=depth)
+        m.submodules.fifo = fifo = BufferedFIFO(width=width, depth=depth)
         m.d.comb += [
             fifo.w_data.eq(self.i.payload), fifo.w_en.eq(self.i.valid),
             self.i.ready.eq(1),

@@ -28,6 +28,11 @@ no enable has to reach every register and the consumer's ``ready`` reaches only 
     SS  shift right by ``shift`` (arithmetic)
         saturate, zero the lanes beyond ``cout``: the output beat, into the output queue
 
+``CoreParams.lean`` leaves out S1b, SI, S3 and SP: the weight word is used from the block
+RAM's read register, the operand registers feed the multipliers, and the products (the skipped
+taps' zeroed) go straight into the adder tree's first registers. Four stages fewer, for small
+parts, whose clock is set elsewhere (measured on iCE40UP5K: the window generator's control).
+
 :func:`latency` gives the clock edges from a beat entering the array to its output beat being
 valid at ``o`` (the last channel's beat).
 
@@ -63,9 +68,9 @@ def tree_stages(params):
 
 def latency(params):
     """Clock edges from the transfer of a channel's last beat into the array to its output beat
-    being valid on ``o``: S1b, S2, SI, S3, SP, the tree stages, SA, SC, SR, SS and the output
-    queue (S1 is loaded on the transfer edge itself)."""
-    return 5 + tree_stages(params) + 4 + credit.LATENCY
+    being valid on ``o``: S1b, S2, SI, S3, SP (lean: S2), the tree stages, SA, SC, SR, SS and
+    the output queue (S1 is loaded on the transfer edge itself)."""
+    return (1 if params.lean else 5) + tree_stages(params) + 4 + credit.LATENCY
 
 
 class ParamWriteSignature(wiring.Signature):
@@ -194,11 +199,14 @@ class MacArray(wiring.Component):
 
         # S1b: the weight word in the block RAM's output register (a word straight from the
         # memory's array takes most of a clock period to arrive), the rest in step
-        weights1 = stage("weights1", weight_row, weights_read)
-        v1b = stage("v1b", 1, v1, keep_reset=True)
-        taps1 = stage("taps1", data.ArrayLayout(signed(p.act_width), taps), taps0)
-        skip1 = stage("skip1", taps, skip0)
-        meta1 = stage("meta1", meta, meta0)
+        if p.lean:
+            weights1, v1b, taps1, skip1, meta1 = weights_read, v1, taps0, skip0, meta0
+        else:
+            weights1 = stage("weights1", weight_row, weights_read)
+            v1b = stage("v1b", 1, v1, keep_reset=True)
+            taps1 = stage("taps1", data.ArrayLayout(signed(p.act_width), taps), taps0)
+            skip1 = stage("skip1", taps, skip0)
+            meta1 = stage("meta1", meta, meta0)
 
         # S2: operand registers, enabled only for taps that are performed.
         load = Signal(taps)
@@ -220,19 +228,21 @@ class MacArray(wiring.Component):
         # operands stay held). With a fan-out of one each, the placer puts them at their DSP
         # block, so the multiplier's path is a DSP block between two adjacent registers.
         # (Yosys does not fold registers into ECP5 DSP blocks; these stand in for theirs.)
-        vi = stage("vi", 1, v2, keep_reset=True)
-        skipi = stage("skipi", taps, skip2)
-        metai = stage("metai", meta, meta2)
-        operand_layout = data.ArrayLayout(signed(p.act_width), taps)
-        a_in = [stage(f"a_in_l{lane}", operand_layout, self.a_operand[lane])
-                for lane in range(lanes)]
-        w_in = [stage(f"w_in_l{lane}", data.ArrayLayout(signed(p.weight_width), taps),
-                      self.w_operand[lane]) for lane in range(lanes)]
+        if p.lean:
+            vi, skipi, metai = v2, skip2, meta2
+            a_in, w_in = self.a_operand, self.w_operand
+        else:
+            vi = stage("vi", 1, v2, keep_reset=True)
+            skipi = stage("skipi", taps, skip2)
+            metai = stage("metai", meta, meta2)
+            operand_layout = data.ArrayLayout(signed(p.act_width), taps)
+            a_in = [stage(f"a_in_l{lane}", operand_layout, self.a_operand[lane])
+                    for lane in range(lanes)]
+            w_in = [stage(f"w_in_l{lane}", data.ArrayLayout(signed(p.weight_width), taps),
+                          self.w_operand[lane]) for lane in range(lanes)]
 
         # S3: products, and SP: the products registered again (their output registers)
         product_shape = signed(p.act_width + p.weight_width)
-        v3 = stage("v3", 1, vi, keep_reset=True)
-        meta3 = stage("meta3", meta, metai)
 
         def multiply(lane, t):
             a, w = a_in[lane][t], w_in[lane][t]
@@ -242,22 +252,34 @@ class MacArray(wiring.Component):
         # (the product registers keep their reset: Yosys 0.70's ice40_dsp packs reset-less ones
         # into SB_MAC16 and then drives the product to a constant, with "driver-driver
         # conflict" warnings; with a reset both DSP families take them)
-        products = [[stage(f"product_l{lane}_t{t}", product_shape, multiply(lane, t),
-                           keep_reset=True)
-                     for t in range(taps)] for lane in range(lanes)]
-        vp = stage("vp", 1, v3, keep_reset=True)
-        metap = stage("metap", meta, meta3)
-        # skipped taps are zeroed as the products are registered again, from a copy of the
-        # skip bits per lane (one bit would fan out to every product bit of every lane)
-        skip3_lanes = [stage(f"skip3_l{lane}", taps, skipi, copy=True) for lane in range(lanes)]
-        products = [[stage(f"product_r_l{lane}_t{t}", product_shape,
-                           Mux(skip3_lanes[lane][t], 0, products[lane][t]), keep_reset=True)
-                     for t in range(taps)] for lane in range(lanes)]
+        if p.lean:
+            # lean: no product registers; the skipped taps' products are zeroed on their way
+            # into the adder tree's first registers
+            products = [[Mux(skipi[t], 0, multiply(lane, t)) for t in range(taps)]
+                        for lane in range(lanes)]
+            vp, metap = vi, metai
+            metas = [meta1, meta2]
+        else:
+            v3 = stage("v3", 1, vi, keep_reset=True)
+            meta3 = stage("meta3", meta, metai)
+            products = [[stage(f"product_l{lane}_t{t}", product_shape, multiply(lane, t),
+                               keep_reset=True)
+                         for t in range(taps)] for lane in range(lanes)]
+            vp = stage("vp", 1, v3, keep_reset=True)
+            metap = stage("metap", meta, meta3)
+            # skipped taps are zeroed as the products are registered again, from a copy of the
+            # skip bits per lane (one bit would fan out to every product bit of every lane)
+            skip3_lanes = [stage(f"skip3_l{lane}", taps, skipi, copy=True)
+                           for lane in range(lanes)]
+            products = [[stage(f"product_r_l{lane}_t{t}", product_shape,
+                               Mux(skip3_lanes[lane][t], 0, products[lane][t]),
+                               keep_reset=True)
+                         for t in range(taps)] for lane in range(lanes)]
+            metas = [meta3, metap]
 
         # S4..: adder tree, two levels per stage
         level = products
-        valid, meta_now = vp, metap
-        metas = [meta3, metap]     # the meta of each stage, for the bias read below
+        valid, meta_now = vp, metap   # (``metas``: the meta of each stage, for the bias read)
         for s in range(tree_stages(p)):
             for _ in range(2):
                 level = [[values[i] + values[i + 1] if i + 1 < len(values) else values[i]
@@ -319,5 +341,5 @@ class MacArray(wiring.Component):
             m.d.comb += result.data[lane].eq(
                 Mux(lane < meta_s.lanes, Mux(value > hi, hi, Mux(value < lo, lo, value)), 0))
         m.d.comb += [result.end.eq(meta_s.end), out.i.payload.eq(result), out.i.valid.eq(vs)]
-        m.d.comb += self.busy.eq(v1 | v1b | v2 | vi | v3 | vp | valid | va | vt | vr | vs | out.busy)
+        m.d.comb += self.busy.eq(v1 | v1b | v2 | vi | vp | valid | va | vt | vr | vs | out.busy)
         return m

@@ -64,6 +64,14 @@ class CoreParams:
     #: at most this many of the MAC array's multipliers are left to DSP blocks; the others
     #: are built from LUTs (shifts and adds), for parts with few DSP blocks. None: all.
     dsp_limit: int = None
+    #: build the performance counters (without them every COUNTER_* register and
+    #: COUNTER_OVERFLOW read 0)
+    counters: bool = True
+    #: leave out the pipeline registers that serve only the clock of large parts (the MAC
+    #: array's S1b, SI, S3 and SP stages, the window generator's stage F, the skip unit's output
+    #: buffer): for small parts, where logic cells are scarcer than clock. The latencies change
+    #: (:func:`hdl.core.latency`), nothing else does.
+    lean: bool = False
 
     def __post_init__(self):
         if isinstance(self.kernel, bool) or not isinstance(self.kernel, int):
@@ -74,8 +82,9 @@ class CoreParams:
             _positive(name, getattr(self, name))
         for name in ("act_width", "weight_width", "bias_width", "out_width"):
             _positive(name, getattr(self, name), 2)
-        if not isinstance(self.learning, bool):
-            raise TypeError(f"learning must be a bool, not {self.learning!r}")
+        for name in ("learning", "counters", "lean"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be a bool, not {getattr(self, name)!r}")
         if self.dsp_limit is not None:
             _positive("dsp_limit", self.dsp_limit, 0)
         if self.block & (self.block - 1):

@@ -236,7 +236,7 @@ class ControlRegisters(wiring.Component):
             if reg.name == "ERRORS":
                 return errors
             if reg.name == "COUNTER_OVERFLOW":
-                return self.overflow
+                return self.overflow if p.counters else None
             if reg.name == "THRESHOLD":
                 return self.threshold if p.learning else None
             if reg.name == "LEARNING":
@@ -246,6 +246,8 @@ class ControlRegisters(wiring.Component):
             if reg.name.startswith("APPLIED_"):
                 return _word(reg, applied)
             if reg.name.endswith(("_LO", "_HI")):
+                if not p.counters:
+                    return None
                 index = (reg.addr - by_name(f"{COUNTERS[0][0].upper()}_LO").addr) // 2
                 if reg.name.endswith("_LO"):
                     with m.If(bus.r_en & (bus.addr == reg.addr)):

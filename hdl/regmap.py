@@ -229,6 +229,9 @@ REGISTERS = (
 REGISTERS = REGISTERS + (
     Register("FEATURES", 0x026, "R", "elaboration options", (
         Field("learning", 0, 1, "the mask-learning units are built", reset="learning"),
+        Field("counters", 1, 1, "the performance counters are built", reset="counters"),
+        Field("lean", 2, 1, "built without the registers for the clock of large parts",
+              reset="lean"),
         Field("lut_multipliers", 8, 16, "multipliers built from LUTs (past the DSP budget)",
               reset="lut_multipliers"))),
 )

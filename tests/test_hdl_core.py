@@ -5,6 +5,7 @@
 that raise on bad parameters leave an object that is never elaborated.)
 """
 
+import dataclasses
 import random
 import re
 import warnings
@@ -464,5 +465,42 @@ def test_core_without_learning_and_with_lut_multipliers():
     expected = [b for f in frames
                 for b in expected_outputs(params, f.cfg, f.x, w, bias, f.full_mask)]
     Scoreboard(expected).check(result.outputs)
-    assert seen == {"features": 11 << 8, "threshold": 0, "errors": error_bits("bad_write")}
+    # FEATURES: 11 LUT multipliers, counters built (bit 1), no learning (bit 0), not lean
+    assert seen == {"features": 11 << 8 | 0b010, "threshold": 0,
+                    "errors": error_bits("bad_write")}
     assert result.errors == 0
+
+
+@pytest.mark.parametrize("kernel", [1, 3, 5])
+def test_lean_core_with_bubbles_and_backpressure(kernel):
+    """``lean`` (no S1b/SI/SP in the MAC array, no stage F in the window generator, no skip
+    buffer): still exact, counters included, under random bubbles and backpressure."""
+    params = dataclasses.replace(SMALL[kernel], lean=True)
+    rng = np.random.default_rng(40 + kernel)
+    frames = random_frames(rng, params, 3)
+    w, bias = weights(rng, params, frames[0].cfg.cin, frames[0].cfg.cout)
+    check_run(params, frames, w, bias, bubbles=0.3, backpressure=0.3)
+
+
+def test_core_without_counters():
+    """``counters=False``: every counter register and COUNTER_OVERFLOW read 0, FEATURES says
+    so, and frames are exact."""
+    params = dataclasses.replace(SMALL[3], counters=False, lean=True, learning=False)
+    rng = np.random.default_rng(44)
+    frames = random_frames(rng, params, 2)
+    w, bias = weights(rng, params, frames[0].cfg.cin, frames[0].cfg.cout)
+    seen = {}
+
+    async def probe(ctx, dut):
+        seen["features"] = await regs.read(ctx, dut.bus, Reg.FEATURES)
+
+    result = run_core(params, frames, w=w, bias=bias, pre_setup=probe,
+                      bubbles=0.3, backpressure=0.3)
+    expected = [b for f in frames
+                for b in expected_outputs(params, f.cfg, f.x, w, bias, f.full_mask)]
+    Scoreboard(expected).check(result.outputs)
+    assert result.errors == 0
+    assert result.outputs                                  # frames ran ...
+    assert set(result.counters.values()) == {0}            # ... and no counter counted them
+    assert seen["features"] == 0b100                       # lean, no counters, no learning
+

@@ -2,6 +2,7 @@
 """Unit tests of the small core units: constant division, mask register file, skip unit, MAC
 operand gating, parameter loader errors."""
 
+import dataclasses
 import random
 
 import numpy as np
@@ -106,10 +107,11 @@ def test_skip_unit_against_its_definition():
     Scoreboard(expected).check(got["beats"])
 
 
-def test_skipped_taps_never_toggle_their_operands():
+@pytest.mark.parametrize("lean", [False, True])
+def test_skipped_taps_never_toggle_their_operands(lean):
     """Random beats with random skip vectors, under output backpressure: on every clock edge
     where tap t is not loaded, its activation and weight operand registers keep their value."""
-    params = SMALL[3]
+    params = dataclasses.replace(SMALL[3], lean=lean)
     dut = MacArray(params)
     rng = np.random.default_rng(32)
     sim = Simulator(dut)

@@ -35,3 +35,15 @@ def test_bracketed_names_are_renamed_but_bit_selects_are_not():
     text = "  wire width 8 \\counters[0]\n  connect \\a [2:0] \\b[1].c [0]\n"
     assert synth._plain_names(text) == ("  wire width 8 \\counters_0_\n"
                                         "  connect \\a [2:0] \\b_1_.c [0]\n")
+
+
+def test_the_documented_up5k_configuration_fits(tmp_path):
+    """The iCE40UP5K configuration of docs/synthesis.md: nextpnr's packer fits it into the
+    part's logic cells (placement and timing: `padmask synth --target ice40`)."""
+    params = CoreParams(**synth.UP5K)
+    report = synth.run(ConvCore(params), target="ice40", seeds=1, workdir=tmp_path,
+                       place_design=False)
+    assert report["dsp"] == 8 and report["latches"] == 0 and report["yosys_warnings"] == []
+    assert report["logic_cells_available"] == 5280
+    assert report["logic_cells"] <= report["logic_cells_available"], report["logic_cells"]
+
