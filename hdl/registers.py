@@ -63,7 +63,13 @@ def _in_range(register, word, params):
         value = word[f.offset:f.offset + f.width]
         if f.signed:
             value = value.as_signed()
-        ok &= (value >= bounds[0]) & (value <= bounds[1])
+        lo, hi = bounds
+        # (a bound the field's width already guarantees is not compared: no constant-true
+        # comparisons in the Verilog)
+        if f.signed or lo > 0:
+            ok &= value >= lo
+        if f.signed or hi < (1 << f.width) - 1:
+            ok &= value <= hi
     return ok
 
 
@@ -142,10 +148,12 @@ class ControlRegisters(wiring.Component):
 
         # errors raised by this cycle's write (only the flags a write can raise: a signal with
         # bits nobody drives would be a constant-only process in the Verilog)
-        pulse = Signal(data.StructLayout({name: 1 for name in _WRITE_ERRORS}))
+        write_errors = [name for name in _WRITE_ERRORS
+                        if p.learning or name not in ("threshold", "busy_write")]
+        pulse = Signal(data.StructLayout({name: 1 for name in write_errors}))
         raised = Signal(error_layout())
         m.d.comb += raised.eq(self.error_in)
-        for name in _WRITE_ERRORS:
+        for name in write_errors:
             m.d.comb += raised[name].eq(self.error_in[name] | pulse[name])
         errors = self.errors
         m.d.sync += errors.eq(errors.as_value() | raised.as_value())
@@ -157,6 +165,9 @@ class ControlRegisters(wiring.Component):
         mask_locked = self.learning_busy | self.mask_pending
 
         def refuse_mask_access():
+            if not p.learning:   # (no update can own the bank)
+                m.d.comb += pulse.mask_pending.eq(1)
+                return
             with m.If(self.learning_busy):
                 m.d.comb += pulse.busy_write.eq(1)
             with m.Else():
@@ -196,19 +207,21 @@ class ControlRegisters(wiring.Component):
                 if not p.learning:  # no learning units: nothing to set
                     with m.Case(by_name("THRESHOLD").addr, by_name("LEARNING").addr):
                         m.d.comb += pulse.bad_write.eq(1)
-                with m.Case(by_name("THRESHOLD").addr):
-                    with m.If(wdata & by_name("THRESHOLD").reserved):
-                        m.d.comb += pulse.threshold.eq(1)
-                    with m.Else():
-                        m.d.comb += [self.threshold_w_data.eq(wdata), self.threshold_w_en.eq(1)]
-                with m.Case(by_name("LEARNING").addr):
-                    learning = by_name("LEARNING")
-                    with m.If(wdata & learning.reserved):
-                        m.d.comb += pulse.bad_write.eq(1)
-                    with m.Elif(self.learning_busy):
-                        m.d.comb += pulse.busy_write.eq(1)
-                    with m.Else():
-                        m.d.sync += [rate.eq(wdata[:16]), direction.eq(wdata[16])]
+                else:
+                    with m.Case(by_name("THRESHOLD").addr):
+                        with m.If(wdata & by_name("THRESHOLD").reserved):
+                            m.d.comb += pulse.threshold.eq(1)
+                        with m.Else():
+                            m.d.comb += [self.threshold_w_data.eq(wdata),
+                                         self.threshold_w_en.eq(1)]
+                    with m.Case(by_name("LEARNING").addr):
+                        learning = by_name("LEARNING")
+                        with m.If(wdata & learning.reserved):
+                            m.d.comb += pulse.bad_write.eq(1)
+                        with m.Elif(self.learning_busy):
+                            m.d.comb += pulse.busy_write.eq(1)
+                        with m.Else():
+                            m.d.sync += [rate.eq(wdata[:16]), direction.eq(wdata[16])]
                 with m.Case(*range(MASK_SHADOW, MASK_SHADOW + words)):
                     with m.If(mask_locked):
                         refuse_mask_access()

@@ -633,6 +633,9 @@ class WindowGenerator(wiring.Component):
             hout, wout = hout_pre, wout_pre
             start_avail = (rows_done - d.base)[:p.vrow_width]
             start_avail_p1 = (rows_done_p1 - d.base)[:p.vrow_width]
+            # cout fits one group of lanes (a constant when max_cout does: no constant
+            # comparison in the Verilog)
+            one_group = d.cfg.cout <= p.lanes if p.max_cout > p.lanes else 1
             m.d.sync += [
                 enough.eq(ready_next),
                 enough_p1.eq(Mux(inc, reached_q[2], reached_q[1])),
@@ -641,7 +644,7 @@ class WindowGenerator(wiring.Component):
             ]
             m.d.comb += [
                 ready_next.eq(Mux(inc, reached_q[1], reached_q[0])),
-                last_cg_next.eq(prep(last_cg, (d.cfg.cin == 1) & (d.cfg.cout <= p.lanes))),
+                last_cg_next.eq(prep(last_cg, (d.cfg.cin == 1) & (one_group))),
                 last_x_next.eq(prep(last_x, wout == 0)),
                 last_y_next.eq(prep(last_y, hout == 0)),
             ]
@@ -660,8 +663,8 @@ class WindowGenerator(wiring.Component):
                 one_c.eq(prep(one_c, d.cfg.cin == 1)),
                 one_x.eq(prep(one_x, wout == 0)),
                 last_c.eq(prep(last_c, d.cfg.cin == 1)),
-                last_g.eq(prep(last_g, d.cfg.cout <= p.lanes)),
-                cout_le_lanes.eq(prep(cout_le_lanes, d.cfg.cout <= p.lanes)),
+                last_g.eq(prep(last_g, one_group)),
+                cout_le_lanes.eq(prep(cout_le_lanes, one_group)),
                 h_last.eq(prep(h_last, d.cfg.height - 1)),
                 w_last.eq(prep(w_last, d.cfg.width - 1)),
                 cap.eq(prep(cap, d.cfg.height - k)),

@@ -3,7 +3,8 @@
 ``padmask demo``         the main job: ``train``, then one frame through the simulated core
                          against the golden model, and the core's Verilog in build/
 ``padmask train``        train the digits CNN with every padding variant and compare them
-``padmask verilog``      write the core's Verilog for a chosen configuration
+``padmask verilog``      write the core's Verilog for a chosen configuration (``--lint``: and
+                         lint it with Verilator)
 ``padmask regmap``       the register map as Markdown (docs/registers.md is its output)
 ``padmask bench golden`` throughput of the golden masked convolution (and ratio to PyTorch)
 ``padmask bench core``   cycles per frame of the simulated core against the ideal
@@ -184,8 +185,17 @@ def _demo(args):
 
 def _verilog(args):
     from .core_demo import write_verilog
-    print(write_verilog(args.output, _core_params(args), name=args.name))
-    return 0
+    path = write_verilog(args.output, _core_params(args), name=args.name)
+    print(path)
+    if not args.lint:
+        return 0
+    from .verilator import WAIVED, lint
+    warnings = lint(path)
+    for warning in warnings:
+        print(f"  {warning}")
+    print(f"verilator --lint-only -Wall: {len(warnings)} warnings outside the waived categories "
+          f"({', '.join(WAIVED)}: docs/verilog.md)")
+    return 1 if warnings else 0
 
 
 def _regmap(args):
@@ -327,6 +337,9 @@ def build_parser():
     verilog.add_argument("--output", default="build/padmask_core.v")
     verilog.add_argument("--name", default="padmask_core", help="top module name")
     _core_options(verilog)
+    verilog.add_argument("--lint", action="store_true",
+                         help="then lint it with Verilator -Wall (the verilator extra): every "
+                              "warning outside the documented waived categories, exit 1 if any")
     verilog.set_defaults(run=_verilog)
 
     synth = sub.add_parser("synth", help="synthesis, placement and timing on ECP5 or iCE40 "
