@@ -91,7 +91,7 @@ def run(repeats=30, seed=0):
 
 
 def main(args):
-    result = run(repeats=args.repeats)
+    result = run(repeats=args.repeats or 30)
     if args.json:
         print(json.dumps(result))
         return 0 if result["exact"] else 1

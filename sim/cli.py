@@ -8,6 +8,8 @@
 ``padmask regmap``       the register map as Markdown (docs/registers.md is its output)
 ``padmask bench golden`` throughput of the golden masked convolution (and ratio to PyTorch)
 ``padmask bench core``   cycles per frame of the simulated core against the ideal
+``padmask bench verilator`` the generated Verilog on Verilator: speed against the Amaranth
+                         simulator, mismatches against the golden model
 """
 
 import argparse
@@ -274,6 +276,8 @@ def _print_synth(r, path):
 def _bench(args):
     if args.target == "golden":
         from .bench_golden import main
+    elif args.target == "verilator":
+        from .bench_verilator import main
     else:
         from .bench_core import main
     return main(args)
@@ -361,10 +365,12 @@ def build_parser():
     regmap.set_defaults(run=_regmap)
 
     bench = sub.add_parser("bench", help="benchmarks")
-    bench.add_argument("target", choices=("golden", "core"), help="what to measure")
+    bench.add_argument("target", choices=("golden", "core", "verilator"),
+                       help="what to measure")
     bench.add_argument("--json", action="store_true", help="one JSON object per line")
-    bench.add_argument("--repeats", type=int, default=30,
-                       help="golden: timed repeats (median reported)")
+    bench.add_argument("--repeats", type=int, default=None,
+                       help="golden, verilator: timed repeats, median reported (default 30 "
+                            "and 5)")
     bench.add_argument("--sizes", default="", help="core: frame sizes, e.g. 8,16 (default "
                        "8,16,32,64)")
     bench.add_argument("--frames", type=int, default=3,

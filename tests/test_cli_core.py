@@ -1,4 +1,4 @@
-"""The hardware parts of the padmask command: demo, verilog, bench core."""
+"""The hardware parts of the padmask command: demo, verilog, bench core, bench verilator."""
 
 import json
 import re
@@ -43,6 +43,16 @@ def test_bench_core_json(capsys):
     assert frame["skipped_tap_operand_toggles"] == 0
     assert toggles["skipped_tap_operand_toggles_mask_zeros"] == 0
     assert toggles["macs_skipped_mask_zeros"] > 0 == toggles["macs_skipped_mask_ones"]
+
+
+def test_bench_verilator_json(capsys):
+    assert cli.main(["bench", "verilator", "--json", "--repeats", "1"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    for key in ("cycles_per_s", "pysim_cycles_per_s", "speedup", "cycles", "mismatches"):
+        assert key in r
+    assert r["mismatches"] == 0 and r["hangs"] == 0
+    assert r["outputs"] == 3 * 64 * 64 * 4       # three frames, four groups of four lanes
+    assert abs(r["speedup"] - r["cycles_per_s"] / r["pysim_cycles_per_s"]) < 0.5
 
 
 def test_register_map_document_is_the_generated_one(capsys):

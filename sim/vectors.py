@@ -1,0 +1,137 @@
+"""Golden vector files for the Verilator harness (sim/verilator_harness.cpp).
+
+``write_vectors`` turns frames (sim.harness.FrameSpec), weights and biases into one text file:
+the parameter beats, the input beats of every frame with the input bubbles before each, the
+golden model's output beats with the output backpressure before each, and the host's program
+(configuration, mask, parameter load, frames, and at the end the error flags and the
+performance counters, read and compared with what the golden model says they must be). The
+harness replays it cycle by cycle and reports mismatches by beat.
+
+The host follows the same contract as the Amaranth harness (sim/harness.py): the first frame's
+configuration and mask are written and the parameters loaded before any frame; with
+``back_to_back`` each next configuration is staged while the previous frame streams and
+applied once that frame's first beat was taken (the mask stays the same); otherwise the host
+waits for the core to be idle before a frame whose configuration or mask differs.
+"""
+
+import random
+
+import numpy as np
+
+from ..hdl.param_loader import param_layout
+from ..hdl.regbus import READ_LATENCY
+from ..hdl.regmap import CONFIG_REGISTERS, MASK_SHADOW, Ctrl, Reg, Status, encode
+from ..hdl.window import input_layout
+from ..hdl.window_layout import output_layout
+from .frames import expected_outputs, input_beats, mask_words, param_words
+
+__all__ = ["write_vectors", "pack"]
+
+
+def pack(layout, value):
+    """A payload (a dict, or for arrays a list) -> its bits as the Verilog port carries them."""
+    return layout.const(value).as_value().value
+
+
+def _delays(rng, count, share):
+    """Stall cycles before each of ``count`` beats: each cycle stalls with probability
+    ``share`` (as sim.stream's bubbles and backpressure)."""
+    delays = []
+    for _ in range(count):
+        d = 0
+        while share and rng.random() < share:
+            d += 1
+        delays.append(d)
+    return delays
+
+
+def _config_writes(cfg):
+    values = cfg.register_value()
+    return [(reg.addr, encode(reg, **{f.name: values[f.name] for f in reg.fields}))
+            for reg in CONFIG_REGISTERS]
+
+
+def write_vectors(path, params, frames, *, w, bias, bubbles=0.0, backpressure=0.0, seed=0,
+                  back_to_back=False, expected_counters=None, max_cycles=None):
+    """Write the vector file of ``frames`` to ``path``; return the number of expected output
+    beats. ``expected_counters``: {counter name: value} to check at the end (else counters are
+    not read)."""
+    rng = random.Random(seed)
+    in_layout = input_layout(params)
+    out_layout = output_layout(params)
+    p_layout = param_layout()
+    lines = [f"read_latency {READ_LATENCY}", "linger 40"]
+    beats = param_words(w, bias)
+    for beat, delay in zip(beats, _delays(rng, len(beats), bubbles)):
+        lines.append(f"p {pack(p_layout, beat):x} {delay}")
+    outputs = []
+    windows = inputs = 0
+    for f in frames:
+        lines.append("f")
+        frame_in = f.beats if f.beats is not None else input_beats(f.x)
+        inputs += len(frame_in)
+        for beat, delay in zip(frame_in, _delays(rng, len(frame_in), bubbles)):
+            lines.append(f"i {pack(in_layout, beat):x} {delay}")
+        outputs += expected_outputs(params, f.cfg, f.x, w, bias, f.full_mask)
+        ho, wo = f.cfg.output_size(params.kernel)
+        windows += ho * wo * -(-f.cfg.cout // params.lanes) * f.cfg.cin
+    for (lanes, end), delay in zip(outputs, _delays(rng, len(outputs), backpressure)):
+        value = pack(out_layout, {"data": list(lanes), "end": end})
+        lines.append(f"o {value:x} {delay}")
+    if max_cycles is None:
+        busy = max(inputs, windows) + inputs + windows
+        max_cycles = int(3000 + 40 * len(frames) * 200 +
+                         4 * busy / max(0.05, 1 - max(bubbles, backpressure)))
+    lines.append(f"max_cycles {max_cycles}")
+
+    # the host's program
+    def write(addr, value):
+        lines.append(f"w {addr:#x} {value & 0xFFFFFFFF:#x}")
+
+    def configure(cfg, apply=True):
+        for addr, word in _config_writes(cfg):
+            write(addr, word)
+        if apply:
+            write(Reg.CTRL, Ctrl.APPLY_CONFIG)
+
+    def load_mask(full_mask):
+        for j, word in enumerate(mask_words(params, full_mask)):
+            write(MASK_SHADOW + j, word)
+        write(Reg.CTRL, Ctrl.COMMIT_MASK)
+
+    busy = f"{int(Reg.STATUS):#x} {int(Status.BUSY):#x}"
+    first = frames[0]
+    configure(first.cfg)
+    lines.append("params")
+    load_mask(first.full_mask)
+    lines.append(f"idle {busy}")
+    lines.append("release 0")
+    previous = first
+    for i in range(1, len(frames)):
+        frame = frames[i]
+        if back_to_back:
+            configure(frame.cfg, apply=False)
+            lines.append(f"started {i - 1}")
+            write(Reg.CTRL, Ctrl.APPLY_CONFIG)
+        else:
+            changed = (frame.cfg != previous.cfg or
+                       not np.array_equal(frame.full_mask, previous.full_mask))
+            lines.append(f"sent {i - 1}")
+            if changed:
+                lines.append(f"idle {busy}")
+                configure(frame.cfg)
+                if not np.array_equal(frame.full_mask, previous.full_mask):
+                    load_mask(frame.full_mask)
+        lines.append(f"release {i}")
+        previous = frame
+    lines.append("outputs")
+    lines.append(f"idle {busy}")
+    lines.append(f"r {int(Reg.ERRORS):#x} 0x0 0xffffffff")
+    for name, value in (expected_counters or {}).items():
+        lo = Reg[f"{name.upper()}_LO"]
+        hi = Reg[f"{name.upper()}_HI"]
+        lines.append(f"r {int(lo):#x} {value & 0xFFFFFFFF:#x} 0xffffffff")
+        lines.append(f"r {int(hi):#x} {value >> 32:#x} 0xffffffff")
+    with open(path, "w") as file:
+        file.write("\n".join(lines) + "\n")
+    return len(outputs)
