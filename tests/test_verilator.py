@@ -16,10 +16,6 @@ from padmask.sim.vectors import write_vectors
 from tests.core_cases import frame, same_channels, weights
 from tests.test_hdl_core import expected_counters
 
-#: cycles the runs below simulate in all (CI's floor for the Verilator regression)
-CYCLES = {}
-
-
 def replay(params, frames, w, bias, tmp_path, *, counters=True, **kwargs):
     exe = verilator.build(params)
     path = tmp_path / "vectors.txt"
@@ -61,8 +57,9 @@ def test_full_size_frames_on_verilator(kernel, tmp_path):
     # back to back needs the mask to stay: the frames share the first one's
     shared = [dataclasses.replace(f, full_mask=frames[0].full_mask) for f in frames]
     b2b = replay(params, shared, w, bias, tmp_path, back_to_back=True, seed=kernel + 10)
-    CYCLES[f"K{kernel}"] = back["cycles"] + b2b["cycles"]
     assert back["outputs"] > 0 and b2b["outputs"] > 0
+    # (the four kernel sizes together run more than a million cycles: CI's floor)
+    assert back["cycles"] + b2b["cycles"] >= 250_000, (back["cycles"], b2b["cycles"])
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -78,14 +75,7 @@ def test_random_configurations_on_verilator(seed, tmp_path):
                         lean=bool(rng.integers(2)))
     frames = random_frames(rng, params, 4)
     w, bias = weights(rng, params, frames[0].cfg.cin, frames[0].cfg.cout)
-    result = replay(params, frames, w, bias, tmp_path, bubbles=0.3, backpressure=0.3,
-                    seed=seed)
-    CYCLES[f"random{seed}"] = result["cycles"]
-
-
-def test_the_regression_ran_a_million_cycles():
-    # (runs after the tests above in file order)
-    assert sum(CYCLES.values()) >= 1_000_000, CYCLES
+    replay(params, frames, w, bias, tmp_path, bubbles=0.3, backpressure=0.3, seed=seed)
 
 
 def test_the_harness_reports_wrong_lost_and_extra_beats(tmp_path):
