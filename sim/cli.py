@@ -6,6 +6,7 @@
 ``padmask verilog``      write the core's Verilog for a chosen configuration (``--lint``: and
                          lint it with Verilator)
 ``padmask regmap``       the register map as Markdown (docs/registers.md is its output)
+``padmask ports``        the bare core's Verilog ports as Markdown (docs/ports.md)
 ``padmask bench golden`` throughput of the golden masked convolution (and ratio to PyTorch)
 ``padmask bench core``   cycles per frame of the simulated core against the ideal
 ``padmask bench verilator`` the generated Verilog on Verilator: speed against the Amaranth
@@ -200,6 +201,17 @@ def _verilog(args):
     return 1 if warnings else 0
 
 
+def _ports(args):
+    from .portdoc import markdown
+    text = markdown(_core_params(args))
+    if args.output:
+        Path(args.output).write_text(text)
+        print(args.output)
+    else:
+        print(text, end="")
+    return 0
+
+
 def _regmap(args):
     from .regdoc import markdown
     text = markdown()
@@ -359,6 +371,12 @@ def build_parser():
     synth.add_argument("--out", default="build/synth", help="working directory and report")
     _core_options(synth)
     synth.set_defaults(run=_synth)
+
+    ports = sub.add_parser("ports", help="the bare core's Verilog ports as Markdown "
+                                         "(docs/ports.md is the default core's)")
+    ports.add_argument("--output", default="", help="write to this file instead of stdout")
+    _core_options(ports)
+    ports.set_defaults(run=_ports)
 
     regmap = sub.add_parser("regmap", help="the register map as Markdown (docs/registers.md)")
     regmap.add_argument("--output", default="", help="write to this file instead of stdout")

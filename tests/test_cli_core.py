@@ -64,3 +64,21 @@ def test_register_map_document_is_the_generated_one(capsys):
     assert generated == committed
     for name in ("FRAME_SIZE", "APPLIED_FRAME_SIZE", "CYCLES_LO", "MASK_SHADOW", "ERRORS"):
         assert f"| {name} |" in generated
+
+
+def test_port_document_is_the_generated_one(capsys):
+    """docs/ports.md is `padmask ports`'s output: regenerate with
+    `padmask ports --output docs/ports.md` when the ports change."""
+    assert cli.main(["ports"]) == 0
+    generated = capsys.readouterr().out
+    committed = (Path(__file__).parent.parent / "docs" / "ports.md").read_text()
+    assert generated == committed
+    assert "| `o__payload` | out | 33 | [7:0] data[0] (signed)" in generated
+    assert "| `o__valid` | out | 1 |  | 0x0 |" in generated        # low after reset
+
+
+def test_ports_follow_the_configuration(capsys):
+    assert cli.main(["ports", "--lanes", "2", "--no-learning"]) == 0
+    text = capsys.readouterr().out
+    assert "| `o__payload` | out | 17 |" in text and "i_grad" not in text
+
