@@ -5,6 +5,7 @@
 ``padmask train``        train the digits CNN with every padding variant and compare them
 ``padmask verilog``      write the core's Verilog for a chosen configuration (``--lint``: and
                          lint it with Verilator)
+``padmask generate``     the same behind AXI4-Stream / AXI4-Lite ports (aclk, aresetn)
 ``padmask regmap``       the register map as Markdown (docs/registers.md is its output)
 ``padmask ports``        the bare core's Verilog ports as Markdown (docs/ports.md)
 ``padmask bench golden`` throughput of the golden masked convolution (and ratio to PyTorch)
@@ -212,6 +213,30 @@ def _ports(args):
     return 0
 
 
+def _generate(args):
+    import json
+
+    from amaranth.back import verilog
+
+    from ..hdl.axi_top import AxiConvTop
+    from ..hdl.params import CoreParams
+    params = (CoreParams(**json.loads(Path(args.config).read_text())) if args.config
+              else _core_params(args))
+    path = Path(args.output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(verilog.convert(AxiConvTop(params), name=args.name))
+    print(path)
+    if not args.lint:
+        return 0
+    from .verilator import lint
+    warnings = lint(path)
+    for warning in warnings:
+        print(f"  {warning}")
+    print(f"verilator --lint-only -Wall: {len(warnings)} warnings outside the waived categories "
+          f"(docs/verilog.md)")
+    return 1 if warnings else 0
+
+
 def _regmap(args):
     from .regdoc import markdown
     text = markdown()
@@ -357,6 +382,18 @@ def build_parser():
                          help="then lint it with Verilator -Wall (the verilator extra): every "
                               "warning outside the documented waived categories, exit 1 if any")
     verilog.set_defaults(run=_verilog)
+
+    generate = sub.add_parser("generate", help="write the Verilog of the core behind AXI "
+                                               "ports (AXI4-Stream, AXI4-Lite, aclk/aresetn)")
+    generate.add_argument("--output", default="build/padmask_axi.v")
+    generate.add_argument("--name", default="padmask_axi", help="top module name")
+    generate.add_argument("--config", default="",
+                          help="a JSON file of core options (CoreParams fields, e.g. "
+                               '{"kernel": 5, "lanes": 2}); flags given as well are ignored')
+    generate.add_argument("--lint", action="store_true",
+                          help="then lint it with Verilator -Wall (see padmask verilog --lint)")
+    _core_options(generate)
+    generate.set_defaults(run=_generate)
 
     synth = sub.add_parser("synth", help="synthesis, placement and timing on ECP5 or iCE40 "
                                          "(the fpga extra)")

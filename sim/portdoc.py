@@ -99,6 +99,60 @@ def ports(params=None):
     return rows
 
 
+#: the AXI top's ports, by name prefix and suffix
+_AXI_STREAMS = {
+    "s_axis_pixels": "the core's `i`: an activation, two's complement in the low bits; "
+                     "`tlast` on the frame's final beat",
+    "s_axis_params": "the core's `i_param`: a weight or bias (16 bits); `tlast` on the final",
+    "s_axis_grads": "the core's `i_grad`: a loss gradient (16 bits); `tlast` on the final",
+    "m_axis_out": "the core's `o`: lane j in bits from j x `out_width` up (two's complement), "
+                  "zeros up to whole bytes; `tlast` on the frame's final beat",
+}
+
+
+def axi_ports(params=None):
+    """[(name, direction, width, value during reset, meaning)] of hdl.axi_top.AxiConvTop;
+    the outputs sampled with ``aresetn`` low."""
+    from ..hdl.axi_top import AxiConvTop
+    top = AxiConvTop(params or CoreParams())
+    flat = list(top.signature.flatten(top))
+    during_reset = {}
+    sim = Simulator(top)
+
+    async def sample(ctx):
+        for path, member, value in flat:
+            if member.flow == wiring.Out:
+                during_reset[path] = ctx.get(value)
+
+    sim.add_testbench(sample)
+    sim.run()
+    rows = []
+    for path, member, value in flat:
+        name = path[0]
+        direction = "in" if member.flow == wiring.In else "out"
+        stream = next((k for k in _AXI_STREAMS if name.startswith(k + "_")), None)
+        if name == "aclk":
+            meaning = "clock (all logic on its rising edge)"
+        elif name == "aresetn":
+            meaning = "reset, synchronous, active low (at least one clock edge)"
+        elif stream and name.endswith("_tdata"):
+            meaning = _AXI_STREAMS[stream]
+        elif name.startswith("s_axil_") and name.endswith("addr"):
+            meaning = "byte address = 4 x the word address of docs/registers.md"
+        elif name == "s_axil_bresp":
+            meaning = ("OKAY (0), or SLVERR (2) for an unmapped or read-only address or a "
+                       "partial write (`wstrb` not 0b1111)")
+        elif name == "s_axil_rresp":
+            meaning = "OKAY (0), or SLVERR (2) for an unmapped address (`rdata` 0)"
+        elif name == "s_axil_rdata":
+            meaning = "registered read data"
+        else:
+            meaning = ""
+        reset = f"{during_reset[path]:#x}" if path in during_reset else ""
+        rows.append((name, direction, len(value), reset, meaning))
+    return rows
+
+
 def markdown(params=None):
     params = params or CoreParams()
     p = params
@@ -119,4 +173,17 @@ def markdown(params=None):
     ]
     for name, direction, width, fields, reset, meaning in ports(params):
         lines.append(f"| `{name}` | {direction} | {width} | {fields} | {reset} | {meaning} |")
+    lines += [
+        "",
+        "## The AXI top (`padmask generate`)",
+        "",
+        "The same core behind AXI ports (`hdl/axi_top.py`), same configuration. \"During "
+        "reset\": the",
+        "outputs while `aresetn` is low; every valid and ready is gated with it.",
+        "",
+        "| port | direction | width | during reset | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for name, direction, width, reset, meaning in axi_ports(params):
+        lines.append(f"| `{name}` | {direction} | {width} | {reset} | {meaning} |")
     return "\n".join(lines) + "\n"

@@ -82,3 +82,17 @@ def test_ports_follow_the_configuration(capsys):
     text = capsys.readouterr().out
     assert "| `o__payload` | out | 17 |" in text and "i_grad" not in text
 
+
+def test_generate_writes_the_axi_top(tmp_path, capsys):
+    config = tmp_path / "k5.json"
+    config.write_text('{"kernel": 5, "lanes": 2, "max_height": 16, "max_width": 16, '
+                      '"max_cin": 4, "max_cout": 4, "learning": false}')
+    path = tmp_path / "axi.v"
+    assert cli.main(["generate", "--config", str(config), "--output", str(path),
+                     "--lint"]) == 0
+    text = path.read_text()
+    assert "module padmask_axi(" in text
+    assert "output [15:0] m_axis_out_tdata;" in text         # 2 lanes x 8 bits
+    assert "s_axis_grads" not in text                          # no learning units
+    assert "0 warnings outside the waived categories" in capsys.readouterr().out
+
