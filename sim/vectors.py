@@ -52,10 +52,15 @@ def _config_writes(cfg):
 
 
 def write_vectors(path, params, frames, *, w, bias, bubbles=0.0, backpressure=0.0, seed=0,
-                  back_to_back=False, expected_counters=None, max_cycles=None):
+                  back_to_back=False, expected_counters=None, max_cycles=None, resets=()):
     """Write the vector file of ``frames`` to ``path``; return the number of expected output
     beats. ``expected_counters``: {counter name: value} to check at the end (else counters are
-    not read)."""
+    not read; after resets, count the frames since the last one). ``resets``: indices of
+    frames before which the host waits for the core to be idle, resets it (``rst`` for two
+    cycles) and sets it up again from scratch (configuration, parameters, mask); not with
+    ``back_to_back``."""
+    if resets and back_to_back:
+        raise ValueError("resets between back-to-back frames are not supported")
     rng = random.Random(seed)
     in_layout = input_layout(params)
     out_layout = output_layout(params)
@@ -100,16 +105,24 @@ def write_vectors(path, params, frames, *, w, bias, bubbles=0.0, backpressure=0.
         write(Reg.CTRL, Ctrl.COMMIT_MASK)
 
     busy = f"{int(Reg.STATUS):#x} {int(Status.BUSY):#x}"
+
+    def set_up(frame):
+        configure(frame.cfg)
+        lines.append("params")
+        load_mask(frame.full_mask)
+        lines.append(f"idle {busy}")
+
     first = frames[0]
-    configure(first.cfg)
-    lines.append("params")
-    load_mask(first.full_mask)
-    lines.append(f"idle {busy}")
+    set_up(first)
     lines.append("release 0")
     previous = first
     for i in range(1, len(frames)):
         frame = frames[i]
-        if back_to_back:
+        if i in resets:
+            # (idle: the previous frame's outputs are all taken; STATUS.busy covers them)
+            lines += [f"sent {i - 1}", f"idle {busy}", "reset 2"]
+            set_up(frame)
+        elif back_to_back:
             configure(frame.cfg, apply=False)
             lines.append(f"started {i - 1}")
             write(Reg.CTRL, Ctrl.APPLY_CONFIG)

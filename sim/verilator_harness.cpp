@@ -12,7 +12,8 @@
 //   w ADDR DATA          register write (one cycle)
 //   r ADDR EXPECT MASK   register read; (data & MASK) must equal EXPECT
 //   idle ADDR MASK       read ADDR until (data & MASK) == 0
-//   params               offer every parameter beat; wait until all are taken
+//   params               offer every parameter beat (again, from the first, each time); wait
+//                        until all are taken
 //   release N            frames up to N may be offered
 //   started N            wait until the first beat of frame N was taken
 //   sent N               wait until every beat of frame N was taken
@@ -260,8 +261,13 @@ int main(int argc, char **argv) {
                 }
             }
         } else if (command.op == "params") {
-            params_on = true;
+            if (step == 0) {   // (every load sends the beats from the first)
+                param_next = 0;
+                param_wait = params.empty() ? 0 : params[0].delay;
+                params_on = true;
+            }
             next = param_next >= params.size();
+            if (next) params_on = false;
         } else if (command.op == "release") {
             released = (int)command.args[0];
             next = true;

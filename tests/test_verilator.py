@@ -62,6 +62,25 @@ def test_full_size_frames_on_verilator(kernel, tmp_path):
     assert back["cycles"] + b2b["cycles"] >= 250_000, (back["cycles"], b2b["cycles"])
 
 
+def test_resets_between_frames_on_verilator(tmp_path):
+    """Frames, a reset, the core set up again from scratch (configuration, parameters, mask),
+    more frames, another reset: every frame exact; the counters and error flags read at the
+    end count from the last reset."""
+    params = CoreParams()
+    rng = np.random.default_rng(300)
+    frames = random_frames(rng, params, 5, max_height=24, max_width=24)
+    w, bias = weights(rng, params, frames[0].cfg.cin, frames[0].cfg.cout)
+    exe = verilator.build(params)
+    path = tmp_path / "vectors.txt"
+    write_vectors(path, params, frames, w=w, bias=bias, bubbles=0.2, backpressure=0.2,
+                  resets=(2, 4), expected_counters=expected_counters(params, frames[4:]))
+    assert path.read_text().count("reset 2") == 2
+    result = verilator.replay(exe, path)
+    assert result["report"] == [] and not result["hang"]
+    assert result["mismatches"] == result["extra"] == result["missing"] == 0
+    assert result["read_mismatches"] == 0
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_random_configurations_on_verilator(seed, tmp_path):
     """Random elaborations (K, lanes, options) and random frames of them."""
