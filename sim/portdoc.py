@@ -56,12 +56,29 @@ def _fields(shape, offset=0, prefix=""):
     if isinstance(shape, data.ArrayLayout):
         out = []
         for i in range(shape.length):
-            out += _fields(shape.elem_shape, offset + i * shape.elem_shape.size if
-                           isinstance(shape.elem_shape, data.Layout) else
-                           offset + i * shape.elem_shape.width, f"{prefix}[{i}]")
+            size = Shape.cast(shape.elem_shape).width
+            out += _fields(shape.elem_shape, offset + i * size, f"{prefix}[{i}]")
         return out
     s = Shape.cast(shape)
     return [(offset + s.width - 1, offset, prefix, s.signed)]
+
+
+def _outputs_at_start(component, flat):
+    """{port path: value} of the outputs of ``component`` before its first clock edge, every
+    input at 0 (``flat``: its flattened signature)."""
+    values = {}
+    sim = Simulator(component)
+
+    async def sample(ctx):
+        for path, member, value in flat:
+            if member.flow == wiring.Out:
+                # (a payload is a structure view: its bits as one number)
+                values[path] = ctx.get(value.as_value() if hasattr(value, "as_value")
+                                       else value)
+
+    sim.add_testbench(sample)
+    sim.run()
+    return values
 
 
 def ports(params=None):
@@ -69,18 +86,7 @@ def ports(params=None):
     params = params or CoreParams()
     core = ConvCore(params)
     flat = list(core.signature.flatten(core))
-    after_reset = {}
-    sim = Simulator(core)
-    sim.add_clock(1e-8)
-
-    async def sample(ctx):
-        for path, member, value in flat:
-            if member.flow == wiring.Out:
-                after_reset[path] = ctx.get(value.as_value() if hasattr(value, "as_value")
-                                            else value)
-
-    sim.add_testbench(sample)
-    sim.run()
+    after_reset = _outputs_at_start(core, flat)
     rows = [("clk", "in", 1, "", "", "clock (all logic on its rising edge)"),
             ("rst", "in", 1, "", "", "synchronous reset, active high")]
     for path, member, value in flat:
@@ -116,16 +122,7 @@ def axi_ports(params=None):
     from ..hdl.axi_top import AxiConvTop
     top = AxiConvTop(params or CoreParams())
     flat = list(top.signature.flatten(top))
-    during_reset = {}
-    sim = Simulator(top)
-
-    async def sample(ctx):
-        for path, member, value in flat:
-            if member.flow == wiring.Out:
-                during_reset[path] = ctx.get(value)
-
-    sim.add_testbench(sample)
-    sim.run()
+    during_reset = _outputs_at_start(top, flat)   # (aresetn is 0 until driven)
     rows = []
     for path, member, value in flat:
         name = path[0]
