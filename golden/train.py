@@ -113,6 +113,12 @@ class TrainResult:
     mask: np.ndarray = None                             #: final mask
     pad_blocks: np.ndarray = None
     hardware: dict = None   #: closed loop only: {"updates", "mismatches"} against golden
+    layers: list = None     #: the trained network (conv first), as :func:`classify` takes it
+
+    def classify(self, conv_output):
+        """Labels from the conv layer's output ``(N, Cout, H, W)``: the rest of the trained
+        network (ReLU, pooling, dense), e.g. on the output of the deployed int8 layer."""
+        return _forward(self.layers[1:], conv_output).argmax(axis=1)
 
 
 def load_digits(split_seed=0, test_fraction=0.25):
@@ -160,7 +166,7 @@ def train(config, data, *, learner=None, progress=None):
         learner = MaskLearner(padding=config.padding, block=config.block,
                               threshold=config.threshold, learning_rate=config.threshold_lr,
                               direction=config.direction, numerics=config.numerics)
-    result = TrainResult(config, 0.0)
+    result = TrainResult(config, 0.0, layers=layers)
     result.pad_blocks = padding_blocks(height, width, config.padding, config.block)
     if dynamic:
         result.thresholds.append(learner.threshold)

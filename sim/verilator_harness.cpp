@@ -6,26 +6,42 @@
 //   f                the input beats that follow belong to the next frame
 //   i HEX DELAY      an input beat (i)
 //   o HEX DELAY      an expected output beat (o): DELAY cycles of ready low, then ready
-// Settings: "max_cycles N" (the watchdog), "read_latency N", "linger N" (cycles the consumer
-// stays ready after the last expected beat, to see extra beats). Everything else is the host's
-// program, run in order, one command at a time:
+//   e                the last expected output beat so far ends a frame: the cycle it arrives
+//                    on is reported ("frame_ends" in the summary)
+//   u                the gradient beats that follow belong to the next mask update
+//   g HEX DELAY      a gradient beat (i_grad; cores with learning units)
+// Settings: "max_cycles N" (the watchdog: cycles one run of the program may take),
+// "read_latency N", "linger N" (cycles the consumer stays ready after the last expected beat,
+// to see extra beats). Everything else is the host's program, run in order, one command at a
+// time:
 //   w ADDR DATA          register write (one cycle)
 //   r ADDR EXPECT MASK   register read; (data & MASK) must equal EXPECT
+//   rd ADDR              register read; the value is printed ("read ADDR VALUE")
 //   idle ADDR MASK       read ADDR until (data & MASK) == 0
 //   params               offer every parameter beat (again, from the first, each time); wait
 //                        until all are taken
 //   release N            frames up to N may be offered
 //   started N            wait until the first beat of frame N was taken
 //   sent N               wait until every beat of frame N was taken
+//   grads N              updates up to N may be offered
+//   gsent N              wait until every beat of update N was taken
 //   outputs              wait until every expected output beat arrived, and linger
 //   reset N              rst high for N cycles
 //   tick N               N idle cycles
 // The summary goes to stdout as one JSON object; the first mismatches before it, one per line.
+//
+// With "-" for the file, commands come from stdin and the harness runs as a server: every line
+// "sync" runs the program received so far to its end, then prints the reads of its "rd"
+// commands and a line "sync CYCLES ERRORS HANG" and flushes. The summary follows at the end of
+// the input. The stream state (beats offered, taken, compared) carries over from one program to
+// the next.
 
 #include <chrono>
+#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -78,7 +94,8 @@ template <std::size_t N> static Bits get(const VlWide<N> &port, size_t words) {
 struct Beat {
     Bits data;
     long delay;
-    int frame;
+    int group;   // the frame (input beats) or update (gradient beats) it belongs to; for
+                 // output beats, 1 if it ends a frame
 };
 
 struct Command {
@@ -86,35 +103,92 @@ struct Command {
     std::vector<uint64_t> args;
 };
 
-int main(int argc, char **argv) {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s VECTORS\n", argv[0]);
-        return 2;
+// A stream the harness offers: beats released by group, each after its delay.
+struct Source {
+    std::vector<Beat> beats;
+    std::vector<size_t> first;   // index of each group's first beat
+    size_t next = 0;
+    long wait = 0;
+    int released = -1;
+
+    bool offered() const {
+        return next < beats.size() && wait == 0 && beats[next].group <= released;
     }
-    std::ifstream file(argv[1]);
-    if (!file) {
-        fprintf(stderr, "cannot read %s\n", argv[1]);
-        return 2;
+    void advance(bool taken) {
+        if (taken) {
+            next++;
+            wait = next < beats.size() ? beats[next].delay : 0;
+        } else if (wait > 0 && next < beats.size() && beats[next].group <= released) {
+            wait--;
+        }
     }
-    std::vector<Beat> params, inputs, outputs;
+    void add(const Beat &beat) {
+        if (next == beats.size()) wait = beat.delay;   // (the next beat to offer)
+        beats.push_back(beat);
+    }
+    bool started(size_t group) const { return group >= first.size() || next > first[group]; }
+    bool sent(size_t group) const {
+        return next >= (group + 1 < first.size() ? first[group + 1] : beats.size());
+    }
+};
+
+struct Harness {
+    VerilatedContext context;
+    Vpadmask_core top{&context};
+    size_t out_words = (sizeof(top.o___05Fpayload) + 3) / 4;
+
+    std::vector<Beat> params, outputs;
+    Source inputs, grads;
     std::vector<Command> program;
-    std::vector<size_t> frame_first;   // index of each frame's first input beat
     long max_cycles = 1000000, read_latency = 2, linger = 40;
-    std::string line;
-    int frame = -1;
-    while (std::getline(file, line)) {
+
+    long cycle = 0;
+    size_t param_next = 0, out_next = 0;
+    long param_wait = 0, out_wait = 0;
+    bool params_on = false;
+    long mismatches = 0, extra = 0, read_mismatches = 0, linger_left = -1;
+    int reported = 0;
+    bool hang = false;
+    double seconds = 0;
+    std::vector<std::pair<uint64_t, uint32_t>> reads;   // "rd" results of this program
+    std::vector<long> frame_ends;                        // cycles of the "e" beats
+
+    // host state: the command being run and its step
+    size_t pc = 0;
+    long step = 0;
+
+    Harness() {
+        top.rst = 1;   // a reset cycle first, as every simulation starts
+        top.clk = 0;
+        top.eval();
+        top.clk = 1;
+        top.eval();
+        top.rst = 0;
+    }
+
+    // one line of the vector file
+    void parse(const std::string &line) {
         std::istringstream words(line);
         std::string op;
-        if (!(words >> op) || op[0] == '#') continue;
-        if (op == "p" || op == "i" || op == "o") {
+        if (!(words >> op) || op[0] == '#') return;
+        if (op == "p" || op == "i" || op == "o" || op == "g") {
             std::string hex;
             long delay = 0;
             words >> hex >> delay;
-            Beat beat{parse_hex(hex), delay, frame};
-            (op == "p" ? params : op == "i" ? inputs : outputs).push_back(beat);
-        } else if (op == "f") {
-            frame++;
-            frame_first.push_back(inputs.size());
+            if (op == "p") {
+                params.push_back({parse_hex(hex), delay, 0});
+            } else if (op == "o") {
+                if (out_next == outputs.size()) out_wait = delay;
+                outputs.push_back({parse_hex(hex), delay, 0});
+            } else {
+                Source &source = op == "i" ? inputs : grads;
+                source.add({parse_hex(hex), delay, (int)source.first.size() - 1});
+            }
+        } else if (op == "e") {
+            if (!outputs.empty()) outputs.back().group = 1;
+        } else if (op == "f" || op == "u") {
+            Source &source = op == "f" ? inputs : grads;
+            source.first.push_back(source.beats.size());
         } else if (op == "max_cycles") {
             words >> max_cycles;
         } else if (op == "read_latency") {
@@ -129,178 +203,213 @@ int main(int argc, char **argv) {
         }
     }
 
-    VerilatedContext context;
-    Vpadmask_core top(&context);
-    const size_t out_words = (sizeof(top.o___05Fpayload) + 3) / 4;
+    void report(const char *format, ...) __attribute__((format(printf, 2, 3)));
 
-    long cycle = 0;
-    size_t in_next = 0, param_next = 0, out_next = 0;
-    long in_wait = inputs.empty() ? 0 : inputs[0].delay;
-    long param_wait = params.empty() ? 0 : params[0].delay;
-    long out_wait = outputs.empty() ? 0 : outputs[0].delay;
-    int released = -1;
-    bool params_on = false;
-    long mismatches = 0, extra = 0, read_mismatches = 0, linger_left = -1;
-    int reported = 0;
-    bool hang = false;
-
-    // host state: the command being run and its step
-    size_t pc = 0;
-    long step = 0;
-    uint32_t read_value = 0;
-
-    top.rst = 1;   // a reset cycle first, as every simulation starts
-    top.clk = 0;
-    top.eval();
-    top.clk = 1;
-    top.eval();
-    top.rst = 0;
-
-    auto started = std::chrono::steady_clock::now();
-    while (pc < program.size()) {
-        if (cycle >= max_cycles) {
-            hang = true;
-            break;
-        }
-        // ---- drive this cycle's inputs (clock low) ----
-        top.clk = 0;
-        top.rst = 0;
-        top.bus___05Fw_en = 0;
-        top.bus___05Fr_en = 0;
-        const Command &command = program[pc];
-        bool next = false;   // the command is complete after this cycle's edge
-        if (command.op == "w") {
-            top.bus___05Faddr = command.args[0];
-            top.bus___05Fw_data = (uint32_t)command.args[1];
-            top.bus___05Fw_en = 1;
-            next = true;
-        } else if (command.op == "r" || command.op == "idle") {
-            if (step == 0) {
+    // run the program from pc to its end (or the watchdog); false on an unknown command
+    bool run() {
+        long limit = cycle + max_cycles;
+        uint32_t read_value = 0;
+        auto started = std::chrono::steady_clock::now();
+        while (pc < program.size()) {
+            if (cycle >= limit) {
+                hang = true;
+                break;
+            }
+            // ---- drive this cycle's inputs (clock low) ----
+            top.clk = 0;
+            top.rst = 0;
+            top.bus___05Fw_en = 0;
+            top.bus___05Fr_en = 0;
+            const Command &command = program[pc];
+            bool next = false;   // the command is complete after this cycle's edge
+            if (command.op == "w") {
                 top.bus___05Faddr = command.args[0];
-                top.bus___05Fr_en = 1;
-            }
-        } else if (command.op == "reset") {
-            top.rst = 1;
-            next = step + 1 >= (long)command.args[0];
-        } else if (command.op == "tick") {
-            next = step + 1 >= (long)command.args[0];
-        }
-        // streams
-        bool in_valid = released >= 0 && in_next < inputs.size() && in_wait == 0 &&
-                        inputs[in_next].frame <= released;
-        top.i___05Fvalid = in_valid;
-        if (in_valid) put(top.i___05Fpayload, inputs[in_next].data);
-        bool param_valid = params_on && param_next < params.size() && param_wait == 0;
-        top.i_param___05Fvalid = param_valid;
-        if (param_valid) put(top.i_param___05Fpayload, params[param_next].data);
-        bool out_ready = out_next >= outputs.size() || out_wait == 0;
-        top.o___05Fready = out_ready;
-        top.eval();
-        bool in_take = in_valid && top.i___05Fready;
-        bool param_take = param_valid && top.i_param___05Fready;
-        bool out_take = top.o___05Fvalid && out_ready;
-        Bits got;
-        if (out_take) got = get(top.o___05Fpayload, out_words);
-        // ---- the edge ----
-        top.clk = 1;
-        top.eval();
-        cycle++;
-        // ---- advance ----
-        if (in_take) {
-            in_next++;
-            in_wait = in_next < inputs.size() ? inputs[in_next].delay : 0;
-        } else if (in_wait > 0 && released >= 0 && in_next < inputs.size() &&
-                   inputs[in_next].frame <= released) {
-            in_wait--;
-        }
-        if (param_take) {
-            param_next++;
-            param_wait = param_next < params.size() ? params[param_next].delay : 0;
-        } else if (param_wait > 0 && params_on) {
-            param_wait--;
-        }
-        if (out_take) {
-            if (out_next < outputs.size()) {
-                Bits want = outputs[out_next].data;
-                want.resize(got.size(), 0);
-                if (want != got) {
-                    mismatches++;
-                    if (reported++ < 20)
-                        printf("mismatch output beat %zu (cycle %ld): expected %s, got %s\n",
-                               out_next, cycle, to_hex(want).c_str(), to_hex(got).c_str());
+                top.bus___05Fw_data = (uint32_t)command.args[1];
+                top.bus___05Fw_en = 1;
+                next = true;
+            } else if (command.op == "r" || command.op == "rd" || command.op == "idle") {
+                if (step == 0) {
+                    top.bus___05Faddr = command.args[0];
+                    top.bus___05Fr_en = 1;
                 }
-                out_next++;
-                out_wait = out_next < outputs.size() ? outputs[out_next].delay : 0;
-            } else {
-                extra++;
-                if (reported++ < 20)
-                    printf("extra output beat after %zu (cycle %ld): %s\n", outputs.size(),
-                           cycle, to_hex(got).c_str());
+            } else if (command.op == "reset") {
+                top.rst = 1;
+                next = step + 1 >= (long)command.args[0];
+            } else if (command.op == "tick") {
+                next = step + 1 >= (long)command.args[0];
             }
-        } else if (out_wait > 0 && out_next < outputs.size()) {
-            out_wait--;
-        }
-        // the host's command
-        if (command.op == "r" || command.op == "idle") {
-            if (step == read_latency - 1) {
-                read_value = top.bus___05Fr_data;
-                if (command.op == "r") {
-                    if ((read_value & command.args[2]) != command.args[1]) {
-                        read_mismatches++;
-                        if (reported++ < 20)
-                            printf("mismatch read 0x%llx (cycle %ld): expected 0x%llx, got 0x%x"
-                                   " (mask 0x%llx)\n", (unsigned long long)command.args[0],
+            // streams
+            bool in_valid = inputs.offered();
+            top.i___05Fvalid = in_valid;
+            if (in_valid) put(top.i___05Fpayload, inputs.beats[inputs.next].data);
+#ifdef PADMASK_LEARNING
+            bool grad_valid = grads.offered();
+            top.i_grad___05Fvalid = grad_valid;
+            if (grad_valid) put(top.i_grad___05Fpayload, grads.beats[grads.next].data);
+#endif
+            bool param_valid = params_on && param_next < params.size() && param_wait == 0;
+            top.i_param___05Fvalid = param_valid;
+            if (param_valid) put(top.i_param___05Fpayload, params[param_next].data);
+            bool out_ready = out_next >= outputs.size() || out_wait == 0;
+            top.o___05Fready = out_ready;
+            top.eval();
+            bool in_take = in_valid && top.i___05Fready;
+#ifdef PADMASK_LEARNING
+            bool grad_take = grad_valid && top.i_grad___05Fready;
+#endif
+            bool param_take = param_valid && top.i_param___05Fready;
+            bool out_take = top.o___05Fvalid && out_ready;
+            Bits got;
+            if (out_take) got = get(top.o___05Fpayload, out_words);
+            // ---- the edge ----
+            top.clk = 1;
+            top.eval();
+            cycle++;
+            // ---- advance ----
+            inputs.advance(in_take);
+#ifdef PADMASK_LEARNING
+            grads.advance(grad_take);
+#endif
+            if (param_take) {
+                param_next++;
+                param_wait = param_next < params.size() ? params[param_next].delay : 0;
+            } else if (param_wait > 0 && params_on) {
+                param_wait--;
+            }
+            if (out_take) {
+                if (out_next < outputs.size()) {
+                    Bits want = outputs[out_next].data;
+                    want.resize(got.size(), 0);
+                    if (want != got) {
+                        mismatches++;
+                        report("mismatch output beat %zu (cycle %ld): expected %s, got %s\n",
+                               out_next, cycle, to_hex(want).c_str(), to_hex(got).c_str());
+                    }
+                    if (outputs[out_next].group) frame_ends.push_back(cycle);
+                    out_next++;
+                    out_wait = out_next < outputs.size() ? outputs[out_next].delay : 0;
+                } else {
+                    extra++;
+                    report("extra output beat after %zu (cycle %ld): %s\n", outputs.size(),
+                           cycle, to_hex(got).c_str());
+                }
+            } else if (out_wait > 0 && out_next < outputs.size()) {
+                out_wait--;
+            }
+            // the host's command
+            const std::string &op = command.op;
+            if (op == "r" || op == "rd" || op == "idle") {
+                if (step == read_latency - 1) {
+                    read_value = top.bus___05Fr_data;
+                    if (op == "r") {
+                        if ((read_value & command.args[2]) != command.args[1]) {
+                            read_mismatches++;
+                            report("mismatch read 0x%llx (cycle %ld): expected 0x%llx, got "
+                                   "0x%x (mask 0x%llx)\n", (unsigned long long)command.args[0],
                                    cycle, (unsigned long long)command.args[1], read_value,
                                    (unsigned long long)command.args[2]);
+                        }
+                        next = true;
+                    } else if (op == "rd") {
+                        reads.push_back({command.args[0], read_value});
+                        next = true;
+                    } else if ((read_value & command.args[1]) == 0) {
+                        next = true;
+                    } else {
+                        step = -1;   // read again
                     }
-                    next = true;
-                } else if ((read_value & command.args[1]) == 0) {
-                    next = true;
-                } else {
-                    step = -1;   // read again
                 }
+            } else if (op == "params") {
+                if (step == 0) {   // (every load sends the beats from the first)
+                    param_next = 0;
+                    param_wait = params.empty() ? 0 : params[0].delay;
+                    params_on = true;
+                }
+                next = param_next >= params.size();
+                if (next) params_on = false;
+            } else if (op == "release" || op == "grads") {
+                (op == "release" ? inputs : grads).released = (int)command.args[0];
+                next = true;
+            } else if (op == "started") {
+                next = inputs.started(command.args[0]);
+            } else if (op == "sent" || op == "gsent") {
+                next = (op == "sent" ? inputs : grads).sent(command.args[0]);
+            } else if (op == "outputs") {
+                if (out_next >= outputs.size()) {
+                    if (linger_left < 0) linger_left = linger;
+                    next = linger_left-- == 0;
+                }
+            } else if (!(op == "w" || op == "reset" || op == "tick")) {
+                fprintf(stderr, "unknown command %s\n", op.c_str());
+                return false;
             }
-        } else if (command.op == "params") {
-            if (step == 0) {   // (every load sends the beats from the first)
-                param_next = 0;
-                param_wait = params.empty() ? 0 : params[0].delay;
-                params_on = true;
+            if (next) {
+                pc++;
+                step = 0;
+                linger_left = -1;
+            } else {
+                step++;
             }
-            next = param_next >= params.size();
-            if (next) params_on = false;
-        } else if (command.op == "release") {
-            released = (int)command.args[0];
-            next = true;
-        } else if (command.op == "started") {
-            size_t n = command.args[0];
-            next = n >= frame_first.size() || in_next > frame_first[n];
-        } else if (command.op == "sent") {
-            size_t n = command.args[0] + 1;
-            next = in_next >= (n < frame_first.size() ? frame_first[n] : inputs.size());
-        } else if (command.op == "outputs") {
-            if (out_next >= outputs.size()) {
-                if (linger_left < 0) linger_left = linger;
-                next = linger_left-- == 0;
+        }
+        seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+                       .count();
+        return true;
+    }
+
+    long errors() const { return mismatches + extra + read_mismatches; }
+
+    void summary() {
+        top.final();
+        printf("{\"cycles\": %ld, \"seconds\": %.6f, \"cycles_per_s\": %.0f, \"outputs\": %zu, "
+               "\"expected_outputs\": %zu, \"mismatches\": %ld, \"extra\": %ld, \"missing\": %zu, "
+               "\"read_mismatches\": %ld, \"inputs_taken\": %zu, \"inputs\": %zu, "
+               "\"grads_taken\": %zu, \"grads\": %zu, \"hang\": %s, \"frame_ends\": [",
+               cycle, seconds, seconds > 0 ? cycle / seconds : 0.0, out_next, outputs.size(),
+               mismatches, extra, outputs.size() - out_next, read_mismatches, inputs.next,
+               inputs.beats.size(), grads.next, grads.beats.size(), hang ? "true" : "false");
+        for (size_t i = 0; i < frame_ends.size(); i++)
+            printf(i ? ", %ld" : "%ld", frame_ends[i]);
+        printf("]}\n");
+    }
+};
+
+void Harness::report(const char *format, ...) {
+    if (reported++ >= 20) return;
+    va_list args;
+    va_start(args, format);
+    vprintf(format, args);
+    va_end(args);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s VECTORS (or - for commands on stdin)\n", argv[0]);
+        return 2;
+    }
+    Harness harness;
+    std::string line;
+    if (std::string(argv[1]) == "-") {
+        while (std::getline(std::cin, line)) {
+            if (line != "sync") {
+                harness.parse(line);
+                continue;
             }
-        } else if (!(command.op == "w" || command.op == "reset" || command.op == "tick")) {
-            fprintf(stderr, "unknown command %s\n", command.op.c_str());
+            if (!harness.hang && !harness.run()) return 2;
+            for (auto &read : harness.reads)
+                printf("read 0x%llx 0x%x\n", (unsigned long long)read.first, read.second);
+            harness.reads.clear();
+            printf("sync %ld %ld %d\n", harness.cycle, harness.errors(), harness.hang ? 1 : 0);
+            fflush(stdout);
+        }
+    } else {
+        std::ifstream file(argv[1]);
+        if (!file) {
+            fprintf(stderr, "cannot read %s\n", argv[1]);
             return 2;
         }
-        if (next) {
-            pc++;
-            step = 0;
-        } else {
-            step++;
-        }
+        while (std::getline(file, line)) harness.parse(line);
+        if (!harness.run()) return 2;
     }
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
-                         .count();
-    top.final();
-    printf("{\"cycles\": %ld, \"seconds\": %.6f, \"cycles_per_s\": %.0f, \"outputs\": %zu, "
-           "\"expected_outputs\": %zu, \"mismatches\": %ld, \"extra\": %ld, \"missing\": %zu, "
-           "\"read_mismatches\": %ld, \"inputs_taken\": %zu, \"inputs\": %zu, \"hang\": %s}\n",
-           cycle, seconds, seconds > 0 ? cycle / seconds : 0.0, out_next, outputs.size(),
-           mismatches, extra, outputs.size() - out_next, read_mismatches, in_next,
-           inputs.size(), hang ? "true" : "false");
+    harness.summary();
     return 0;
 }

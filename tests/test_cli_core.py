@@ -7,15 +7,36 @@ from pathlib import Path
 from padmask.sim import cli
 
 
-def test_demo_runs_a_frame_through_the_core_and_writes_verilog(tmp_path, capsys):
+def test_demo_deploys_the_learned_layer_to_verilog(tmp_path, capsys):
+    """The main job: training, then the learned layer exported, its Verilog on Verilator
+    against the golden model, one summary."""
     assert cli.main(["demo", "--seeds", "1", "--epochs", "1", "--quiet", "--out",
                      str(tmp_path)]) == 0
     out = capsys.readouterr().out
+    assert "Deployed: dynamic-prose, seed 0" in out
+    assert re.search(r"bit-exact  yes: 449 frames, 57,472 output beats", out)
+    assert re.search(r"accuracy   \d+\.\d\d % held-out with the int8 layer", out)
+    assert re.search(r"cycles     (\d+) per frame back to back \(ideal 128, ratio [\d.]+; "
+                     r"timing model \1\)", out)
+    layer = tmp_path / "layer"
+    for name in ("core.json", "layer.json", "params.memh", "mask.memh", "inputs.memh",
+                 "outputs.memh"):
+        assert (layer / name).stat().st_size > 0
+    assert "module padmask_core" in (layer / "padmask_core.v").read_text()
+    assert (tmp_path / "threshold_trajectory.png").exists()
+
+
+def test_demo_without_verilator_runs_a_frame_on_the_amaranth_simulator(tmp_path, capsys,
+                                                                      monkeypatch):
+    from padmask.sim import verilator
+    monkeypatch.setattr(verilator, "available", lambda: False)
+    assert cli.main(["demo", "--seeds", "1", "--epochs", "1", "--quiet", "--no-plots",
+                     "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "needs the verilator extra" in out
     assert "bit-exact with golden.masked_conv2d + requantize" in out
     assert "error flags 0" in out
-    text = (tmp_path / "padmask_core.v").read_text()
-    assert "module padmask_core" in text
-    assert (tmp_path / "threshold_trajectory.png").exists()
+    assert "module padmask_core" in (tmp_path / "padmask_core.v").read_text()
 
 
 def test_verilog_command(tmp_path, capsys):

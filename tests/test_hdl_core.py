@@ -15,13 +15,12 @@ import pytest
 from amaranth.back import verilog
 from amaranth.sim import Simulator
 
-from padmask import golden
 from padmask.hdl.core import ConvCore
 from padmask.hdl.params import CoreParams
 from padmask.hdl.regmap import ERROR_BITS, Reg, Status
 from padmask.sim import regs
-from padmask.sim.frames import (FrameConfig, expected_outputs, frame_mask, input_beats, mask_words,
-                                output_tuple, param_words)
+from padmask.sim.frames import (FrameConfig, expected_counters, expected_outputs, frame_mask,
+                                input_beats, mask_words, output_tuple, param_words)
 from padmask.sim.harness import FrameSpec, ResetWrapper, run_core, simulate
 from padmask.sim.stream import Scoreboard, get, put
 from tests.core_cases import SMALL, frame, random_frames, weights
@@ -32,23 +31,6 @@ ERROR_NAMES = [name for name, _ in ERROR_BITS]
 def error_bits(*names):
     """ERRORS word with the named flags set (bit order from the register table)."""
     return sum(1 << ERROR_NAMES.index(n) for n in names)
-
-
-def expected_counters(params, frames):
-    totals = dict(windows=0, macs_performed=0, macs_skipped_mask=0, macs_skipped_zero=0)
-    for f in frames:
-        cfg = f.cfg
-        grid = golden.block_grid_shape(cfg.height, cfg.width, cfg.padding, params.block)
-        counts = golden.work_counts(cfg.height, cfg.width, cin=cfg.cin, cout=cfg.cout,
-                                    kernel=params.kernel, stride=cfg.stride, padding=cfg.padding,
-                                    mask=f.full_mask[:grid[0], :grid[1]], block=params.block,
-                                    x=f.x, mode=cfg.mode, pad_value=cfg.pad_value)
-        ho, wo = cfg.output_size(params.kernel)
-        totals["windows"] += ho * wo * -(-cfg.cout // params.lanes) * cfg.cin
-        totals["macs_performed"] += counts.macs_performed(zero_gating=cfg.zero_gating)
-        totals["macs_skipped_mask"] += counts.macs_padding_skipped
-        totals["macs_skipped_zero"] += counts.macs_zero if cfg.zero_gating else 0
-    return totals
 
 
 def check_run(params, frames, w, bias, **kwargs):

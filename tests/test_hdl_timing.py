@@ -7,12 +7,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from padmask.sim.frames import FrameConfig
+from padmask.sim.frames import FrameConfig, expected_counters
 from padmask.sim.harness import FrameSpec, run_core
 from padmask.sim.stream import Scoreboard
 from padmask.sim.timing import schedule, skip_schedule
 from tests.core_cases import SMALL, mask_for, weights
-from tests.test_hdl_core import expected_counters
 
 
 CASES = {

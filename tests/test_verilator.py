@@ -11,10 +11,10 @@ import pytest
 
 from padmask.hdl.params import CoreParams
 from padmask.sim import verilator
-from padmask.sim.frames import FrameConfig, random_config
+from padmask.sim.frames import FrameConfig, expected_counters, expected_outputs, random_config
+from padmask.sim.timing import schedule
 from padmask.sim.vectors import write_vectors
 from tests.core_cases import frame, same_channels, weights
-from tests.test_hdl_core import expected_counters
 
 def replay(params, frames, w, bias, tmp_path, *, counters=True, **kwargs):
     exe = verilator.build(params)
@@ -58,6 +58,13 @@ def test_full_size_frames_on_verilator(kernel, tmp_path):
     shared = [dataclasses.replace(f, full_mask=frames[0].full_mask) for f in frames]
     b2b = replay(params, shared, w, bias, tmp_path, back_to_back=True, seed=kernel + 10)
     assert back["outputs"] > 0 and b2b["outputs"] > 0
+    # back to back without stalls, frame after frame ends on the golden timing model's cycle
+    model = schedule(params, [f.cfg for f in shared]).output_edges
+    per_frame = [len(expected_outputs(params, f.cfg, f.x, w, bias, f.full_mask))
+                 for f in shared]
+    model_ends = [model[end - 1] for end in np.cumsum(per_frame)]
+    assert len(b2b["frame_ends"]) == len(shared)
+    assert np.diff(b2b["frame_ends"]).tolist() == np.diff(model_ends).tolist()
     # (the four kernel sizes together run more than a million cycles: CI's floor)
     assert back["cycles"] + b2b["cycles"] >= 250_000, (back["cycles"], b2b["cycles"])
 
