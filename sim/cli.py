@@ -149,26 +149,26 @@ def _compare_numerics(results, data, args):
 
 
 def _train_hardware_runs(configs, data, args, tqdm):
-    """Dynamic runs in worker processes (the simulation is single-threaded), static runs here."""
+    """Every run in worker processes; the static runs (which learn no mask) start first, while
+    this process builds the Verilator model that the dynamic runs need."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     from .closed_loop import train_hardware
 
-    exe = None
-    if args.sim == "verilator":
-        from .verilator_learner import build_learner
-        height, width = data[0].shape[-2:]
-        c = configs[0]
-        if not args.quiet:
-            print("building the Verilator model of the learning core (once per geometry)",
-                  file=sys.stderr, flush=True)
-        exe = build_learner(height, width, c.padding, c.block, Path(args.out) / "verilator")
     bar = tqdm(total=len(configs), unit="run", desc=f"training (hardware loop, {args.sim})",
                file=sys.stderr, disable=args.quiet)
     results = [None] * len(configs)
     with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
-        futures = {pool.submit(train_hardware, c, data, None, exe): i
-                   for i, c in enumerate(configs)}
+        futures = {pool.submit(train_hardware, c, data): i
+                   for i, c in enumerate(configs) if c.direction is None}
+        exe = None
+        if args.sim == "verilator":
+            from .verilator_learner import build_learner
+            height, width = data[0].shape[-2:]
+            c = configs[0]
+            exe = build_learner(height, width, c.padding, c.block, Path(args.out) / "verilator")
+        futures.update({pool.submit(train_hardware, c, data, None, exe): i
+                        for i, c in enumerate(configs) if c.direction is not None})
         for future in as_completed(futures):
             results[futures[future]] = future.result()
             bar.update(1)

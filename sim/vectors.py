@@ -21,9 +21,10 @@ import numpy as np
 from ..hdl.param_loader import param_layout
 from ..hdl.regbus import READ_LATENCY
 from ..hdl.regmap import CONFIG_REGISTERS, MASK_SHADOW, Ctrl, Reg, Status, encode
+from ..hdl.mask_gen import gradient_layout
 from ..hdl.window import input_layout
 from ..hdl.window_layout import output_layout
-from .frames import expected_outputs, input_beats, mask_words, param_words
+from .frames import expected_outputs, gradient_beats, input_beats, mask_words, param_words
 
 __all__ = ["write_vectors", "pack", "config_writes"]
 
@@ -53,16 +54,28 @@ def config_writes(cfg):
 
 
 def write_vectors(path, params, frames, *, w, bias, bubbles=0.0, backpressure=0.0, seed=0,
-                  back_to_back=False, expected_counters=None, max_cycles=None, resets=()):
+                  back_to_back=False, expected_counters=None, max_cycles=None, resets=(),
+                  updates=None):
     """Write the vector file of ``frames`` to ``path``; return the number of expected output
     beats. The harness reports the cycle each frame's last output beat arrives on
     (``frame_ends``). ``expected_counters``: {counter name: value} to check at the end (else counters are
     not read; after resets, count the frames since the last one). ``resets``: indices of
     frames before which the host waits for the core to be idle, resets it (``rst`` for two
     cycles) and sets it up again from scratch (configuration, parameters, mask); not with
-    ``back_to_back``."""
+    ``back_to_back``.
+
+    ``updates``: {frame index i: (raw gradient codes (planes, Hp, Wp), THRESHOLD code)} for a
+    core with learning units: once frame i has started, the host writes the threshold and the
+    update's gradients stream into ``i_grad`` while frame i runs; frame i + 1 is released once
+    the update is over. Its commit then waits for frame i + 1's start, so frame i runs on the
+    mask before and frame i + 1 on the learned one, which the caller gives as frame i + 1's
+    ``full_mask`` (the host writes no mask there). Same configuration for frames i and i + 1;
+    not with ``back_to_back``."""
     if resets and back_to_back:
         raise ValueError("resets between back-to-back frames are not supported")
+    updates = updates or {}
+    if updates and (back_to_back or not params.learning):
+        raise ValueError("mask updates need host-paced frames and a core with learning units")
     rng = random.Random(seed)
     in_layout = input_layout(params)
     out_layout = output_layout(params)
@@ -90,8 +103,16 @@ def write_vectors(path, params, frames, *, w, bias, bubbles=0.0, backpressure=0.
         lines.append(f"o {value:x} {delay}")
         if i in ends:
             lines.append("e")
+    g_layout = gradient_layout()
+    for i in sorted(updates):
+        raw, _ = updates[i]
+        lines.append("u")
+        grads = gradient_beats(raw, frames[i].cfg.padding)
+        for beat, delay in zip(grads, _delays(rng, len(grads), bubbles)):
+            lines.append(f"g {pack(g_layout, beat):x} {delay}")
+            inputs += 1
     if max_cycles is None:
-        busy = max(inputs, windows) + inputs + windows
+        busy = max(inputs, windows) + inputs + windows + 20000 * len(updates)
         max_cycles = int(3000 + 40 * len(frames) * 200 +
                          4 * busy / max(0.05, 1 - max(bubbles, backpressure)))
     lines.append(f"max_cycles {max_cycles}")
@@ -119,9 +140,15 @@ def write_vectors(path, params, frames, *, w, bias, bubbles=0.0, backpressure=0.
         load_mask(frame.full_mask)
         lines.append(f"idle {busy}")
 
+    def _start_update(i):
+        if i in updates:
+            lines.extend([f"started {i}", f"w {int(Reg.THRESHOLD):#x} {updates[i][1]:#x}",
+                          f"grads {sorted(updates).index(i)}"])
+
     first = frames[0]
     set_up(first)
     lines.append("release 0")
+    _start_update(0)
     previous = first
     for i in range(1, len(frames)):
         frame = frames[i]
@@ -129,6 +156,13 @@ def write_vectors(path, params, frames, *, w, bias, bubbles=0.0, backpressure=0.
             # (idle: the previous frame's outputs are all taken; STATUS.busy covers them)
             lines += [f"sent {i - 1}", f"idle {busy}", "reset 2"]
             set_up(frame)
+        elif i - 1 in updates:
+            if frame.cfg != previous.cfg:
+                raise ValueError(f"frame {i} follows a mask update: its configuration must be "
+                                 f"frame {i - 1}'s")
+            k = sorted(updates).index(i - 1)
+            lines += [f"sent {i - 1}", f"gsent {k}",
+                      f"idle {int(Reg.STATUS):#x} {int(Status.LEARNING):#x}"]
         elif back_to_back:
             configure(frame.cfg, apply=False)
             lines.append(f"started {i - 1}")
@@ -143,6 +177,7 @@ def write_vectors(path, params, frames, *, w, bias, bubbles=0.0, backpressure=0.
                 if not np.array_equal(frame.full_mask, previous.full_mask):
                     load_mask(frame.full_mask)
         lines.append(f"release {i}")
+        _start_update(i)
         previous = frame
     lines.append("outputs")
     lines.append(f"idle {busy}")

@@ -9,18 +9,25 @@ import dataclasses
 import numpy as np
 import pytest
 
+from padmask import golden
+from padmask.golden import fixed
 from padmask.hdl.params import CoreParams
 from padmask.sim import verilator
-from padmask.sim.frames import FrameConfig, expected_counters, expected_outputs, random_config
+from padmask.sim.frames import (FrameConfig, expected_counters, expected_outputs, frame_mask,
+                                random_config)
+from padmask.sim.harness import FrameSpec
 from padmask.sim.timing import schedule
 from padmask.sim.vectors import write_vectors
 from tests.core_cases import frame, same_channels, weights
 
+
 def replay(params, frames, w, bias, tmp_path, *, counters=True, **kwargs):
+    """``counters``: check the golden counters (True), these ({name: value}), or none."""
     exe = verilator.build(params)
     path = tmp_path / "vectors.txt"
-    write_vectors(path, params, frames, w=w, bias=bias,
-                  expected_counters=expected_counters(params, frames) if counters else None,
+    if counters is True:
+        counters = expected_counters(params, frames)
+    write_vectors(path, params, frames, w=w, bias=bias, expected_counters=counters or None,
                   **kwargs)
     result = verilator.replay(exe, path)
     assert result["report"] == [] and not result["hang"]
@@ -86,6 +93,36 @@ def test_resets_between_frames_on_verilator(tmp_path):
     assert result["report"] == [] and not result["hang"]
     assert result["mismatches"] == result["extra"] == result["missing"] == 0
     assert result["read_mismatches"] == 0
+
+
+def test_mask_updates_while_frames_stream_on_verilator(tmp_path):
+    """Gradients of a mask update stream into the learning units while a frame runs (bubbles,
+    backpressure); that frame keeps its mask, the next one runs on the learned mask, which the
+    golden model computes (golden.mask_update_fixed). Two updates over five 32x32 frames."""
+    params = CoreParams()
+    rng = np.random.default_rng(400)
+    cfg = FrameConfig(32, 32, cin=8, cout=8, padding=(1, 1, 1, 1), mode="reflect", shift=9)
+    grid = golden.block_grid_shape(32, 32, cfg.padding, params.block)
+    hp, wp = cfg.padded
+    mask = rng.integers(0, 2, grid).astype(bool)
+    frames, updates = [], {}
+    for i in range(5):
+        frames.append(FrameSpec(cfg, rng.integers(-128, 128, (8, 32, 32)),
+                                frame_mask(params, cfg, mask)))
+        if i in (0, 2):
+            raw, _ = golden.quantize_gradients(rng.normal(size=(3, hp, wp)) *
+                                               rng.random((1, hp, wp)))
+            threshold = int(rng.integers(fixed.ONE // 4, 3 * fixed.ONE // 4))
+            updates[i] = (raw, threshold)
+            # (the rate and direction in LEARNING move the threshold after the mask is made)
+            mask = golden.mask_update_fixed(raw, cfg.padding, params.block, threshold, 0).mask
+    assert not np.array_equal(frames[0].full_mask, frames[1].full_mask)
+    assert not np.array_equal(frames[2].full_mask, frames[3].full_mask)
+    w, bias = weights(rng, params, 8, 8)
+    counters = {**expected_counters(params, frames), "mask_updates": 2}
+    result = replay(params, frames, w, bias, tmp_path, counters=counters, bubbles=0.3,
+                    backpressure=0.3, updates=updates)
+    assert result["grads_taken"] == result["grads"] == 2 * 3 * (hp * wp - 32 * 32)
 
 
 @pytest.mark.parametrize("seed", range(4))
