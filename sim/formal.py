@@ -31,9 +31,9 @@ from pathlib import Path
 
 from amaranth.asserts import AnyConst, AnySeq
 from amaranth.back import rtlil
-from amaranth.hdl import Assert, Assume, Cover, Elaboratable, Module, ResetSignal, Signal, Value
+from amaranth.hdl import Assert, Assume, Cat, Cover, Elaboratable, Module, ResetSignal, Signal, Value
 
-__all__ = ["StreamContract", "Property", "PROPERTIES", "check", "available"]
+__all__ = ["StreamContract", "AxiLiteContract", "Property", "PROPERTIES", "check", "available"]
 
 
 def _bits(value):
@@ -109,6 +109,69 @@ class StreamContract(Elaboratable):
         return m
 
 
+class AxiLiteContract(Elaboratable):
+    """The AXI4-Lite slave's contract around ``dut`` (hdl/axi_lite.py), the register bus's read
+    data free: under a master that keeps the AXI rules (valid and its payload held until
+    ready), the slave holds ``bvalid``/``bresp`` until ``bready`` and ``rvalid``/``rdata``/
+    ``rresp`` until ``rready``; every write address and data is answered by exactly one write
+    response and every read address by one read response, in order (at most one outstanding);
+    the register bus is written only in the cycle a whole-word write is accepted, with its
+    address and data."""
+
+    def __init__(self, dut):
+        self.dut = dut
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.dut = dut = self.dut
+        m.d.comb += Assume(~ResetSignal())
+        channels = {   # name: (valid, ready, payload) driven by the master
+            "aw": (dut.awvalid, dut.awready, [dut.awaddr, dut.awprot]),
+            "w": (dut.wvalid, dut.wready, [dut.wdata, dut.wstrb]),
+            "ar": (dut.arvalid, dut.arready, [dut.araddr, dut.arprot]),
+        }
+        for valid, ready, payload in channels.values():
+            bits = Cat(*payload)
+            m.d.comb += [valid.eq(AnySeq(1)), bits.eq(AnySeq(len(bits)))]
+            stall, prev = Signal(), Signal(len(bits))
+            m.d.sync += [stall.eq(valid & ~ready), prev.eq(bits)]
+            with m.If(stall):
+                m.d.comb += Assume(valid & (bits == prev))
+        m.d.comb += [dut.bready.eq(AnySeq(1)), dut.rready.eq(AnySeq(1)),
+                     dut.bus.r_data.eq(AnySeq(32))]
+        for valid, ready, payload in ((dut.bvalid, dut.bready, [dut.bresp]),
+                                      (dut.rvalid, dut.rready, [dut.rdata, dut.rresp])):
+            bits = Cat(*payload)
+            stall, prev = Signal(), Signal(len(bits))
+            m.d.sync += [stall.eq(valid & ~ready), prev.eq(bits)]
+            with m.If(stall):
+                m.d.comb += Assert(valid & (bits == prev))
+        counts = {}
+        for name, (valid, ready) in {"aw": (dut.awvalid, dut.awready),
+                                     "w": (dut.wvalid, dut.wready),
+                                     "ar": (dut.arvalid, dut.arready),
+                                     "b": (dut.bvalid, dut.bready),
+                                     "r": (dut.rvalid, dut.rready)}.items():
+            counts[name] = count = Signal(6, name=f"n_{name}")
+            with m.If(valid & ready):
+                m.d.sync += count.eq(count + 1)
+            m.d.comb += Assume(count != 63)
+        n = counts
+        m.d.comb += [Assert(n["aw"] == n["w"]), Assert(n["b"] <= n["aw"]),
+                     Assert(n["aw"] - n["b"] == dut.bvalid), Assert(n["r"] <= n["ar"]),
+                     Assert(n["ar"] - n["r"] <= 1),
+                     # one transaction at a time
+                     Assert(~(dut.bvalid & (n["ar"] != n["r"]))),
+                     Assert(~(dut.rvalid & (n["aw"] != n["b"])))]
+        whole = dut.wstrb == 0b1111
+        with m.If(dut.bus.w_en):
+            m.d.comb += Assert(dut.awvalid & dut.awready & dut.wvalid & dut.wready & whole &
+                               (dut.bus.addr == dut.awaddr[2:]) &
+                               (dut.bus.w_data == dut.wdata))
+        m.d.comb += [Cover((n["b"] == 2) & (n["r"] == 2))]   # two writes and two reads done
+        return m
+
+
 @dataclass(frozen=True)
 class Property:
     name: str
@@ -116,6 +179,7 @@ class Property:
     build: object        #: () -> the harness (an Elaboratable)
     depth: int           #: k-induction / BMC depth
     mutant: object = None  #: () -> the harness around a deliberately broken unit
+    cover: str = "full, then drained"   #: what its cover reaches
     cover_depth: int = 20
     induction: bool = True  #: try k-induction (needs the harness's invariant); else BMC only
 
@@ -154,6 +218,21 @@ def _fifo(depth, broken=False):
                                           d.r_data), capacity=depth)
 
 
+def _axi_lite(broken=False):
+    from ..hdl.axi_lite import AxiLiteToRegisters
+
+    class DropsTheResponse(AxiLiteToRegisters):
+        """Broken on purpose: a write response not taken at once is withdrawn."""
+
+        def elaborate(self, platform):
+            m = super().elaborate(platform)
+            with m.If(self.bvalid & ~self.bready):
+                m.d.sync += self.bvalid.eq(0)
+            return m
+
+    return AxiLiteContract((DropsTheResponse if broken else AxiLiteToRegisters)(4))
+
+
 PROPERTIES = [
     Property("skid_buffer stream contract", "hdl/skid.py SkidBuffer", _skid, 4,
              mutant=lambda: _skid(broken=True)),
@@ -161,6 +240,11 @@ PROPERTIES = [
     # fills the FIFO, drains it and fills it again)
     Property("fifo(3) stream contract", "hdl/fifo.py BufferedFIFO", lambda: _fifo(3), 12,
              mutant=lambda: _fifo(3, broken=True), induction=False),
+    # (the slave's state machine is not visible to the harness: bounded, at a depth of
+    # several whole transactions; a write takes 2 cycles, a read READ_LATENCY + 2)
+    Property("axi4-lite slave protocol", "hdl/axi_lite.py AxiLiteToRegisters", _axi_lite, 14,
+             mutant=lambda: _axi_lite(broken=True), induction=False,
+             cover="two writes and two reads answered"),
 ]
 
 
@@ -211,7 +295,7 @@ def check(prop, workdir="build/formal", *, mutant=False):
     if not mutant:
         started = time.perf_counter()
         outcome = _sby(directory / "cover", harness(), "cover", prop.cover_depth)
-        results.append({"name": f"{prop.name}: reachable (full, then drained)",
+        results.append({"name": f"{prop.name}: reachable ({prop.cover})",
                         "unit": prop.unit,
                         "result": "proven" if outcome == "pass" else "failed",
                         "depth": prop.cover_depth,

@@ -20,3 +20,14 @@ def test_property_holds_and_is_reachable(prop, tmp_path):
 def test_a_broken_unit_fails_its_property(prop, tmp_path):
     [broken] = check(prop, tmp_path, mutant=True)
     assert broken["result"] == "failed", broken
+
+
+def test_formal_command_json(tmp_path, capsys):
+    import json
+
+    from padmask.sim import cli
+    assert cli.main(["formal", "--json", "--only", "skid", "--out", str(tmp_path)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["result"] for r in lines] == ["proven", "proven"]
+    for r in lines:
+        assert set(r) == {"name", "unit", "result", "depth", "seconds"}
