@@ -22,6 +22,7 @@ valid ones first); without it a property may stay bounded.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -33,7 +34,10 @@ from amaranth.asserts import AnyConst, AnySeq
 from amaranth.back import rtlil
 from amaranth.hdl import Assert, Assume, Cat, Cover, Elaboratable, Module, ResetSignal, Signal, Value
 
-__all__ = ["StreamContract", "AxiLiteContract", "Property", "PROPERTIES", "check", "available"]
+__all__ = ["StreamContract", "AxiLiteContract", "MaskBufferContract", "Property", "PROPERTIES", "check", "available"]
+
+
+WORD_BITS = 32   #: the mask register file's word
 
 
 def _bits(value):
@@ -172,6 +176,69 @@ class AxiLiteContract(Elaboratable):
         return m
 
 
+class MaskBufferContract(Elaboratable):
+    """The block-mask register file's double buffer (hdl/mask_regfile.py), under its writers'
+    rules (assumed): no word write and no commit while a swap is pending, and after a swap the
+    shadow bank is rewritten in full before the next commit. Asserted: the active bank changes
+    only on the second edge after a ``swap`` pulse (a frame boundary), and then to exactly the
+    mask the writers had built when they committed (every word as written; of a host and an
+    engine write in the same cycle only the engine's lands): never a mix of two masks, never a
+    write that reaches the active bank by another way."""
+
+    def __init__(self, dut):
+        self.dut = dut
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.dut = dut = self.dut
+        words = dut.words
+        width = words * WORD_BITS
+        m.d.comb += Assume(~ResetSignal())
+        for port in (dut.addr, dut.w_data, dut.w_en, dut.e_addr, dut.e_data, dut.e_en,
+                     dut.commit, dut.e_commit, dut.swap, dut.r_bank):
+            m.d.comb += port.eq(AnySeq(len(port)))
+        writes, commits = dut.w_en | dut.e_en, dut.commit | dut.e_commit
+        m.d.comb += Assume(~dut.pending | ~(writes | commits))
+
+        # the writers' view of the shadow bank, and which words they have rewritten since the
+        # last swap (after reset the shadow bank is the all-ones mask they start from)
+        shadow = Signal(width, init=2**width - 1)
+        fresh = Signal(words, init=2**words - 1)
+        shadow_next = Signal(width)
+        fresh_next = Signal(words)
+        m.d.comb += [shadow_next.eq(shadow), fresh_next.eq(fresh)]
+        for j in range(words):
+            with m.If(dut.e_en & (dut.e_addr == j)):
+                m.d.comb += [shadow_next.word_select(j, WORD_BITS).eq(dut.e_data),
+                             fresh_next[j].eq(1)]
+            with m.Elif(dut.w_en & ~dut.e_en & (dut.addr == j)):   # (the engine wins)
+                m.d.comb += [shadow_next.word_select(j, WORD_BITS).eq(dut.w_data),
+                             fresh_next[j].eq(1)]
+        m.d.sync += [shadow.eq(shadow_next), fresh.eq(fresh_next)]
+        with m.If(commits):
+            m.d.comb += Assume(fresh_next.all())
+
+        committed = Signal(width, init=2**width - 1)
+        with m.If(commits):
+            m.d.sync += committed.eq(shadow_next)
+
+        # a swap two edges ago that found a pending commit; the bank change it causes
+        active = Signal(dut.bits, init=2**dut.bits - 1)
+        m.d.sync += active.eq(dut.active)
+        swap_1, swap_2 = Signal(), Signal()
+        m.d.sync += [swap_1.eq(dut.swap & dut.pending & ~swap_1), swap_2.eq(swap_1)]
+        with m.If(swap_1):   # the banks exchange on this edge: the shadow bank then holds
+            m.d.sync += fresh.eq(0)   # the old active mask, which nobody wrote
+        changed = dut.active != active
+        with m.If(changed):
+            m.d.comb += Assert(swap_2 & (dut.active == committed[:dut.bits]))
+        swaps = Signal(2)
+        with m.If(changed & (swaps != 3)):
+            m.d.sync += swaps.eq(swaps + 1)
+        m.d.comb += Cover(swaps == 2)
+        return m
+
+
 @dataclass(frozen=True)
 class Property:
     name: str
@@ -233,6 +300,22 @@ def _axi_lite(broken=False):
     return AxiLiteContract((DropsTheResponse if broken else AxiLiteToRegisters)(4))
 
 
+def _mask_buffer(broken=False):
+    from ..hdl.mask_regfile import BlockMaskRegisterFile
+
+    class WritesThrough(BlockMaskRegisterFile):
+        """Broken on purpose: a host write to word 0 also lands in the active bank."""
+
+        def elaborate(self, platform):
+            m = super().elaborate(platform)
+            with m.If(self.w_en & (self.addr == 0)):
+                m.d.comb += self.active[:8].eq(self.w_data[:8])
+            return m
+
+    # (two words: 40 block bits)
+    return MaskBufferContract((WritesThrough if broken else BlockMaskRegisterFile)(40))
+
+
 PROPERTIES = [
     Property("skid_buffer stream contract", "hdl/skid.py SkidBuffer", _skid, 4,
              mutant=lambda: _skid(broken=True)),
@@ -245,6 +328,9 @@ PROPERTIES = [
     Property("axi4-lite slave protocol", "hdl/axi_lite.py AxiLiteToRegisters", _axi_lite, 14,
              mutant=lambda: _axi_lite(broken=True), induction=False,
              cover="two writes and two reads answered"),
+    Property("mask double buffer: a frame's mask is one whole committed mask",
+             "hdl/mask_regfile.py BlockMaskRegisterFile", _mask_buffer, 12,
+             mutant=lambda: _mask_buffer(broken=True), cover="two swaps", induction=False),
 ]
 
 
@@ -280,7 +366,7 @@ def _sby(directory, harness, mode, depth):
 
 def check(prop, workdir="build/formal", *, mutant=False):
     """Run one property (or its mutant): a list of result dicts, the property and its cover."""
-    slug = prop.name.replace(" ", "_").replace("(", "").replace(")", "")
+    slug = re.sub(r"[^a-z0-9]+", "_", prop.name.lower()).strip("_")
     directory = Path(workdir) / (slug + ("_mutant" if mutant else ""))
     harness = (prop.mutant if mutant else prop.build)
     started = time.perf_counter()
