@@ -17,15 +17,19 @@ __all__ = ["PerfCounters"]
 
 
 class PerfCounters(wiring.Component):
-    """``increments``: a dict of counter name -> increment shape, in register order."""
+    """``increments``: a dict of counter name -> increment shape, in register order;
+    ``width``: bits of every counter (the core's are :data:`hdl.regmap.COUNTER_WIDTH`)."""
 
-    def __init__(self, increments):
+    def __init__(self, increments, *, width=COUNTER_WIDTH):
+        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+            raise ValueError(f"width must be a positive integer, not {width!r}")
         self._names = tuple(increments)
+        self._width = width
         super().__init__({
             "increment": In(data.StructLayout(dict(increments))),
             "clear": In(1),
             "clear_overflow": In(len(self._names)),
-            "value": Out(data.ArrayLayout(COUNTER_WIDTH, len(self._names))),
+            "value": Out(data.ArrayLayout(width, len(self._names))),
             "overflow": Out(len(self._names)),
         })
 
@@ -36,13 +40,13 @@ class PerfCounters(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         for i, name in enumerate(self._names):
-            total = Signal(COUNTER_WIDTH + 1, name=f"{name}_next")
+            total = Signal(self._width + 1, name=f"{name}_next")
             m.d.comb += total.eq(self.value[i] + self.increment[name])
             with m.If(self.clear):
                 m.d.sync += [self.value[i].eq(0), self.overflow[i].eq(0)]
             with m.Else():
-                m.d.sync += self.value[i].eq(total[:COUNTER_WIDTH])
-                with m.If(total[COUNTER_WIDTH]):
+                m.d.sync += self.value[i].eq(total[:self._width])
+                with m.If(total[self._width]):
                     m.d.sync += self.overflow[i].eq(1)
                 with m.Elif(self.clear_overflow[i]):
                     m.d.sync += self.overflow[i].eq(0)

@@ -32,9 +32,11 @@ from pathlib import Path
 
 from amaranth.asserts import AnyConst, AnySeq
 from amaranth.back import rtlil
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In
 from amaranth.hdl import Assert, Assume, Cat, Cover, Elaboratable, Module, ResetSignal, Signal, Value
 
-__all__ = ["StreamContract", "AxiLiteContract", "MaskBufferContract", "Property", "PROPERTIES", "check", "available"]
+__all__ = ["StreamContract", "AxiLiteContract", "MaskBufferContract", "Harness", "Property", "PROPERTIES", "check", "available"]
 
 
 WORD_BITS = 32   #: the mask register file's word
@@ -239,6 +241,95 @@ class MaskBufferContract(Elaboratable):
         return m
 
 
+class Harness(Elaboratable):
+    """``dut`` with every input free (AnySeq) except what ``rules(m, dut)`` constrains, and the
+    assertions and cover that ``rules`` adds; no reset after the first state."""
+
+    def __init__(self, dut, rules):
+        self.dut, self.rules = dut, rules
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.dut = dut = self.dut
+        m.d.comb += Assume(~ResetSignal())
+        for _, member, port in dut.signature.flatten(dut):
+            if member.flow == wiring.Flow.In:
+                bits = _bits(port)
+                m.d.comb += bits.eq(AnySeq(len(bits)))
+        self.rules(m, dut)
+        return m
+
+
+def _threshold(broken=False):
+    """Threshold-update unit: every threshold it produces lies in [0, 1], whatever its inputs
+    (sums, counts, learning rate, direction and a current threshold up to 1.0)."""
+    from ..golden import fixed
+    from ..hdl.params import CoreParams
+    from ..hdl.threshold_update import ThresholdUpdater
+
+    class ClampsLate(wiring.Component):
+        """Broken on purpose: a threshold of 1.0 comes out one code too high."""
+
+        def __init__(self, params):
+            self._inner = ThresholdUpdater(params)
+            super().__init__(dict(self._inner.signature.members))
+
+        def elaborate(self, platform):
+            m = Module()
+            m.submodules.inner = inner = self._inner
+            for name, member in self.signature.members.items():
+                outer, port = getattr(self, name), getattr(inner, name)
+                m.d.comb += port.eq(outer) if member.flow == In else outer.eq(port)
+            with m.If(inner.new_threshold == fixed.ONE):
+                m.d.comb += self.new_threshold.eq(fixed.ONE + 1)
+            return m
+
+    def rules(m, dut):
+        m.d.comb += [Assume(dut.threshold <= fixed.ONE), Assert(dut.new_threshold <= fixed.ONE),
+                     Cover(dut.done & (dut.new_threshold == fixed.ONE))]
+
+    params = CoreParams(kernel=3, lanes=1, max_height=8, max_width=8, max_cin=1, max_cout=1,
+                        block=2)
+    return Harness((ClampsLate if broken else ThresholdUpdater)(params), rules)
+
+
+def _counters(broken=False, width=None):
+    """Performance counters: a counter never wraps without its overflow flag set on that same
+    edge, and the flag stays set until cleared (``clear`` or its ``clear_overflow`` bit)."""
+    from ..hdl.counters import PerfCounters
+    from ..hdl.regmap import COUNTER_WIDTH
+    width = width or COUNTER_WIDTH
+
+    class ForgetsTheCarry(PerfCounters):
+        """Broken on purpose: the overflow flag also clears by itself with a zero increment."""
+
+        def elaborate(self, platform):
+            m = super().elaborate(platform)
+            with m.If(self.increment.as_value() == 0):
+                m.d.sync += self.overflow.eq(0)
+            return m
+
+    def rules(m, dut):
+        for i, name in enumerate(dut.names):
+            value, flag = dut.value[i], dut.overflow[i]
+            prev = Signal(width + 1, name=f"{name}_sum")
+            kept = Signal(name=f"{name}_kept")
+            m.d.sync += [prev.eq(value + dut.increment[name]),
+                         kept.eq(flag & ~dut.clear_overflow[i] & ~dut.clear)]
+            cleared = Signal(name=f"{name}_cleared")
+            m.d.sync += cleared.eq(dut.clear)
+            with m.If(~cleared):
+                m.d.comb += [Assert(value == prev[:width]), Assert(~prev[width] | flag)]
+            with m.Else():
+                m.d.comb += Assert((value == 0) & ~flag)
+            with m.If(kept):
+                m.d.comb += Assert(flag)
+        m.d.comb += Cover(dut.overflow.any())
+
+    return Harness((ForgetsTheCarry if broken else PerfCounters)(
+        {"small": 3, "wide": 8}, width=width), rules)
+
+
 @dataclass(frozen=True)
 class Property:
     name: str
@@ -248,6 +339,8 @@ class Property:
     mutant: object = None  #: () -> the harness around a deliberately broken unit
     cover: str = "full, then drained"   #: what its cover reaches
     cover_depth: int = 20
+    cover_build: object = None   #: () -> the harness for the cover, if not ``build``
+    mutant_depth: int = None     #: BMC depth for the mutant, if deeper than ``depth``
     induction: bool = True  #: try k-induction (needs the harness's invariant); else BMC only
 
 
@@ -328,6 +421,14 @@ PROPERTIES = [
     Property("axi4-lite slave protocol", "hdl/axi_lite.py AxiLiteToRegisters", _axi_lite, 14,
              mutant=lambda: _axi_lite(broken=True), induction=False,
              cover="two writes and two reads answered"),
+    Property("threshold within [0, 1]", "hdl/threshold_update.py ThresholdUpdater", _threshold,
+             2, mutant=lambda: _threshold(broken=True), cover="the threshold reaches 1.0",
+             cover_depth=60, mutant_depth=60),
+    Property("counters never wrap without the overflow flag", "hdl/counters.py PerfCounters",
+             _counters, 2, mutant=lambda: _counters(broken=True, width=5), mutant_depth=20,
+             # (a 48-bit counter wraps after 2**45 cycles at the least: the cover runs the same
+             # logic 5 bits wide)
+             cover="an overflow, 5-bit counters", cover_build=lambda: _counters(width=5)),
     Property("mask double buffer: a frame's mask is one whole committed mask",
              "hdl/mask_regfile.py BlockMaskRegisterFile", _mask_buffer, 12,
              mutant=lambda: _mask_buffer(broken=True), cover="two swaps", induction=False),
@@ -374,13 +475,16 @@ def check(prop, workdir="build/formal", *, mutant=False):
                else "unknown")
     result, depth = {"pass": "proven", "fail": "failed"}.get(outcome), prop.depth
     if outcome == "unknown":   # no induction, or it did not close: BMC to the depth
-        outcome = _sby(directory / "bmc", harness(), "bmc", prop.depth)
+        if mutant and prop.mutant_depth:
+            depth = prop.mutant_depth
+        outcome = _sby(directory / "bmc", harness(), "bmc", depth)
         result = "bounded" if outcome == "pass" else "failed"
     results = [{"name": prop.name, "unit": prop.unit, "result": result, "depth": depth,
                 "seconds": round(time.perf_counter() - started, 2)}]
     if not mutant:
         started = time.perf_counter()
-        outcome = _sby(directory / "cover", harness(), "cover", prop.cover_depth)
+        outcome = _sby(directory / "cover", (prop.cover_build or harness)(), "cover",
+                       prop.cover_depth)
         results.append({"name": f"{prop.name}: reachable ({prop.cover})",
                         "unit": prop.unit,
                         "result": "proven" if outcome == "pass" else "failed",
