@@ -52,12 +52,13 @@ class CreditQueue(wiring.Component):
             "credit_next": Out(1),
             "busy": Out(1),
         })
+        # (created here, not in elaborate, so a formal harness can see it never refuses a push)
+        self._fifo = BufferedFIFO(width=Shape.cast(shape).width, depth=depth)
 
     def elaborate(self, platform):
         m = Module()
         depth = self._depth
-        width = Shape.cast(self._shape).width
-        m.submodules.fifo = fifo = BufferedFIFO(width=width, depth=depth)
+        m.submodules.fifo = fifo = self._fifo
         m.d.comb += [
             fifo.w_data.eq(self.i.payload), fifo.w_en.eq(self.i.valid),
             self.i.ready.eq(1),

@@ -55,9 +55,11 @@ class StreamContract(Elaboratable):
     assumes they do not wrap; at least one more than the checked depth needs).
     """
 
-    def __init__(self, dut, ports, *, capacity, contents=None, count_width=6):
+    def __init__(self, dut, ports, *, capacity, contents=None, count_width=6, rules=None,
+                 drive=None):
         self.dut, self.ports, self.capacity = dut, ports, capacity
         self.contents, self.count_width = contents, count_width
+        self.rules, self.drive = rules, drive   # more properties; more free inputs
 
     def elaborate(self, platform):
         m = Module()
@@ -67,6 +69,10 @@ class StreamContract(Elaboratable):
         width = len(i_bits)
         m.d.comb += [i_valid.eq(AnySeq(1)), i_bits.eq(AnySeq(width)), o_ready.eq(AnySeq(1)),
                      Assume(~ResetSignal())]
+        for port in (self.drive(dut) if self.drive else []):
+            m.d.comb += port.eq(AnySeq(len(port)))
+        if self.rules:
+            self.rules(m, dut)
 
         # hold while stalled: assumed of the producer, asserted of the unit
         i_stall, i_prev = Signal(), Signal(width)
@@ -330,6 +336,39 @@ def _counters(broken=False, width=None):
         {"small": 3, "wide": 8}, width=width), rules)
 
 
+def _credit(broken=False):
+    """Credit queue: under a pipeline that reserves an entry only with credit and pushes only
+    entries it reserved (assumed), every push finds room (the FIFO behind it never refuses
+    one), and its output keeps the stream contract (hold while stalled; every entry out once,
+    in order)."""
+    from ..hdl.credit import CreditQueue
+
+    class OneTooMany(CreditQueue):
+        """Broken on purpose: credit is given for one reservation beyond the depth."""
+
+        def elaborate(self, platform):
+            m = super().elaborate(platform)
+            level = Signal(range(self._depth + 3))
+            m.d.sync += level.eq(level + self.reserve - (self.o.valid & self.o.ready))
+            m.d.comb += self.credit.eq(level <= self._depth)
+            return m
+
+    depth = 3
+    dut = (OneTooMany if broken else CreditQueue)(4, depth)
+
+    def rules(m, dut):
+        # reservations made and not yet pushed (a push comes at least a cycle after its
+        # reservation)
+        outstanding = Signal(range(depth + 2))
+        m.d.sync += outstanding.eq(outstanding + dut.reserve - dut.i.valid)
+        m.d.comb += [Assume(~dut.reserve | dut.credit), Assume(~dut.i.valid | (outstanding != 0)),
+                     Assert(~dut.i.valid | dut._fifo.w_rdy)]
+
+    return StreamContract(dut, lambda d: (d.i.valid, d.i.ready, d.i.payload, d.o.valid,
+                                          d.o.ready, d.o.payload), capacity=depth,
+                          rules=rules, drive=lambda d: [d.reserve])
+
+
 @dataclass(frozen=True)
 class Property:
     name: str
@@ -418,6 +457,9 @@ PROPERTIES = [
              mutant=lambda: _fifo(3, broken=True), induction=False),
     # (the slave's state machine is not visible to the harness: bounded, at a depth of
     # several whole transactions; a write takes 2 cycles, a read READ_LATENCY + 2)
+    Property("credit queue: every reserved push finds room; stream contract",
+             "hdl/credit.py CreditQueue", _credit, 14, mutant=lambda: _credit(broken=True),
+             induction=False),
     Property("axi4-lite slave protocol", "hdl/axi_lite.py AxiLiteToRegisters", _axi_lite, 14,
              mutant=lambda: _axi_lite(broken=True), induction=False,
              cover="two writes and two reads answered"),

@@ -11,12 +11,14 @@ blocking assignments in clocked processes, ...) is reported.
 import hashlib
 import json
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["WAIVED", "LintWarning", "lint", "available", "tool", "build", "replay", "Session"]
+__all__ = ["WAIVED", "LintWarning", "lint", "available", "tool", "build", "profile_compiler",
+           "replay", "Session"]
 
 #: Verilator warning categories left out of the lint, and why each is harmless
 WAIVED = {
@@ -87,25 +89,58 @@ def lint(path, *, top=None):
 _HARNESS = Path(__file__).parent / "verilator_harness.cpp"
 
 
-def build(params, workdir="build/verilator", *, progress=None, optimize=True):
+def _clang():
+    """clang++ and llvm-profdata of one LLVM release, if installed: (cxx, profdata) or None."""
+    for suffix in ("", *(f"-{v}" for v in range(20, 13, -1))):
+        cxx, profdata = shutil.which(f"clang++{suffix}"), shutil.which(f"llvm-profdata{suffix}")
+        if cxx and profdata:
+            return cxx, profdata
+    return None
+
+
+def profile_compiler():
+    """The compiler of profile-guided builds here: "clang" or "gcc"."""
+    return "clang" if _clang() else "gcc"
+
+
+def build(params, workdir="build/verilator", *, progress=None, optimize=True, profile=None):
     """The harness compiled with the Verilated core of ``params``; its path. Built once per
-    configuration (and harness source) into ``workdir``, reused afterwards. ``optimize=False``
-    compiles without optimization: a build several times quicker, for runs of a few hundred
-    thousand cycles, where the build is most of the time."""
+    configuration (and harness source) into ``workdir``, reused afterwards.
+
+    ``optimize=False`` compiles without optimization: a build several times quicker, for runs
+    of a few hundred thousand cycles, where the build is most of the time. ``profile``: a
+    function that writes a training vector file to the path it is given; the model is then
+    built with profile-guided optimization (built instrumented, run on the training file,
+    built again from the profile), with clang where clang++ and llvm-profdata are installed,
+    else with gcc. For long runs: it doubles the build.
+    """
     from .core_demo import write_verilog
     source = _HARNESS.read_text()
+    clang = _clang() if profile else None
     command = ["--cc", "--exe", "--build", "-j", "2", "--top-module", "padmask_core",
                "-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "fast",
                "--x-initial", "fast",
-               # (the wheel's make configuration leaves out the flag that includes the
-               # precompiled header, and the compiler then takes the header for an input file)
-               "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include",
-               *(["-MAKEFLAGS", "OPT_FAST=-O3", "-CFLAGS", "-march=native"] if optimize else
+               # (the model is long straight-line code, which runs slower vectorized)
+               *(["-fdfg-synthesize-all", "-MAKEFLAGS", "OPT_FAST=-O2",
+                  "-MAKEFLAGS", "OPT_FAST+=-fno-tree-vectorize", "-CFLAGS", "-march=native"]
+                 if optimize else
                  ["-MAKEFLAGS", "OPT_FAST=-O0", "-MAKEFLAGS", "OPT_SLOW=-O0",
                   "-MAKEFLAGS", "OPT_GLOBAL=-O0"]),
-               *(["-CFLAGS", "-DPADMASK_LEARNING"] if params.learning else []),
-               "--Mdir", "obj", "-o", "harness", "padmask_core.v", "harness.cpp"]
-    key = hashlib.sha256((repr(params) + source + repr(command)).encode()).hexdigest()[:16]
+               *(["-CFLAGS", "-DPADMASK_LEARNING"] if params.learning else [])]
+    files = ["--Mdir", "obj", "-o", "harness", "padmask_core.v", "harness.cpp"]
+    if clang:
+        # (the wheel's make configuration names no clang precompiled-header flags; clang's
+        # atomics need libatomic)
+        command[:0] = ["--compiler", "clang", "-MAKEFLAGS", f"CXX={clang[0]}",
+                       "-MAKEFLAGS", f"LINK={clang[0]}",
+                       "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include-pch",
+                       "-MAKEFLAGS", "CFG_GCH_IF_CLANG=.gch", "-LDFLAGS", "-latomic"]
+    else:
+        # (the wheel's make configuration leaves out the flag that includes the precompiled
+        # header, and the compiler then takes the header for an input file)
+        command[:0] = ["-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include"]
+    key = hashlib.sha256((repr(params) + source + repr(command + files) + repr(bool(profile)))
+                         .encode()).hexdigest()[:16]
     directory = Path(workdir) / key
     exe = directory / "obj" / "harness"
     verilog = directory / "padmask_core.v"
@@ -114,11 +149,42 @@ def build(params, workdir="build/verilator", *, progress=None, optimize=True):
     if exe.exists() and stamp.exists() and stamp.read_text() == verilog.read_text():
         return exe
     if progress:
-        progress(f"building the Verilator model of {verilog} (C++ compile, once)")
+        progress(f"building the Verilator model of {verilog} (C++ compile, once"
+                 f"{'; profile-guided: twice' if profile else ''})")
     (directory / "harness.cpp").write_text(source)
-    result = subprocess.run([tool(), *command], cwd=directory, capture_output=True, text=True)
-    if result.returncode != 0 or not exe.exists():
-        raise RuntimeError(f"verilator build failed in {directory}:\n{result.stderr[-3000:]}")
+
+    def run(*extra):
+        result = subprocess.run([tool(), *command, *extra, *files], cwd=directory,
+                                capture_output=True, text=True)
+        if result.returncode != 0 or not exe.exists():
+            raise RuntimeError(f"verilator build failed in {directory}:\n"
+                               f"{result.stderr[-3000:]}")
+
+    if not profile:
+        run()
+    else:
+        data = (directory / "profile").resolve()
+        shutil.rmtree(data, ignore_errors=True)
+        generate = (["-CFLAGS", f"-fprofile-generate={data}",
+                     "-LDFLAGS", f"-fprofile-generate={data}"] if clang else
+                    ["-CFLAGS", "-fprofile-generate", "-LDFLAGS", "-fprofile-generate"])
+        run(*generate)
+        training = directory / "training.txt"
+        profile(training)
+        replay(exe, training)
+        for stale in [exe, *(directory / "obj").glob("*.o"), *(directory / "obj").glob("*.a"),
+                      *(directory / "obj").glob("*.gch")]:
+            stale.unlink()
+        if clang:
+            merged = data / "merged.profdata"
+            subprocess.run([clang[1], "merge", "-o", str(merged), *map(str, data.glob(
+                "*.profraw"))], check=True, capture_output=True)
+            run("-CFLAGS", f"-fprofile-use={merged}",
+                "-CFLAGS", "-Wno-profile-instr-out-of-date",
+                "-CFLAGS", "-Wno-profile-instr-unprofiled")
+        else:   # (gcc finds its .gcda files beside the objects, in the same directory)
+            run("-CFLAGS", "-fprofile-use", "-CFLAGS", "-fprofile-partial-training",
+                "-CFLAGS", "-Wno-missing-profile")
     stamp.write_text(verilog.read_text())
     return exe
 
