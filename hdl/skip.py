@@ -35,6 +35,8 @@ class SkipUnit(wiring.Component):
             "i": In(stream.Signature(window_layout(params))),
             "o": Out(stream.Signature(skip_layout(params))),
         })
+        # (created here, not in elaborate, so a formal harness can state what it holds)
+        self._out = None if params.lean else SkidBuffer(skip_layout(params))
 
     def elaborate(self, platform):
         m = Module()
@@ -42,7 +44,7 @@ class SkipUnit(wiring.Component):
         if self._params.lean:
             dest = self.o
         else:
-            m.submodules.out = out = SkidBuffer(skip_layout(self._params))
+            m.submodules.out = out = self._out
             wiring.connect(m, out.o, wiring.flipped(self.o))
             dest = out.i
         window = self.i.payload

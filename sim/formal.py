@@ -34,7 +34,8 @@ from amaranth.asserts import AnyConst, AnySeq
 from amaranth.back import rtlil
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In
-from amaranth.hdl import Assert, Assume, Cat, Cover, Elaboratable, Module, ResetSignal, Signal, Value
+from amaranth.hdl import (Assert, Assume, Cat, Cover, Elaboratable, Module, Mux, ResetSignal,
+                          Signal, Value)
 
 __all__ = ["StreamContract", "AxiLiteContract", "MaskBufferContract", "Harness", "Property", "PROPERTIES", "check", "available"]
 
@@ -56,16 +57,18 @@ class StreamContract(Elaboratable):
     """
 
     def __init__(self, dut, ports, *, capacity, contents=None, count_width=6, rules=None,
-                 drive=None):
+                 drive=None, carried=None):
         self.dut, self.ports, self.capacity = dut, ports, capacity
         self.contents, self.count_width = contents, count_width
         self.rules, self.drive = rules, drive   # more properties; more free inputs
+        self.carried = carried   # o_payload -> the part of it that is the input beat
 
     def elaborate(self, platform):
         m = Module()
         m.submodules.dut = dut = self.dut
         i_valid, i_ready, i_payload, o_valid, o_ready, o_payload = self.ports(dut)
         i_bits, o_bits = _bits(i_payload), _bits(o_payload)
+        o_carried = _bits(self.carried(o_payload)) if self.carried else o_bits
         width = len(i_bits)
         m.d.comb += [i_valid.eq(AnySeq(1)), i_bits.eq(AnySeq(width)), o_ready.eq(AnySeq(1)),
                      Assume(~ResetSignal())]
@@ -76,7 +79,7 @@ class StreamContract(Elaboratable):
 
         # hold while stalled: assumed of the producer, asserted of the unit
         i_stall, i_prev = Signal(), Signal(width)
-        o_stall, o_prev = Signal(), Signal(width)
+        o_stall, o_prev = Signal(), Signal(len(o_bits))
         m.d.sync += [i_stall.eq(i_valid & ~i_ready), i_prev.eq(i_bits),
                      o_stall.eq(o_valid & ~o_ready), o_prev.eq(o_bits)]
         with m.If(i_stall):
@@ -101,7 +104,9 @@ class StreamContract(Elaboratable):
         with m.If(taken_in & (n_in == index)):
             m.d.sync += [seen.eq(1), value.eq(i_bits)]
         with m.If(taken_out & (n_out == index)):
-            m.d.comb += Assert(seen & (o_bits == value))
+            # (a unit without a register passes the beat on in the cycle it takes it)
+            now = taken_in & (n_in == index)
+            m.d.comb += Assert((seen | now) & (o_carried == Mux(seen, value, i_bits)))
 
         # reachable: the unit full, then drained past a stall
         m.d.comb += Cover((n_in - n_out == self.capacity) & (n_out >= 2))
@@ -369,6 +374,35 @@ def _credit(broken=False):
                           rules=rules, drive=lambda d: [d.reserve])
 
 
+def _skip(lean=False, broken=False):
+    """Skip unit (K = 1): the stream contract, the window carried through unchanged."""
+    from ..hdl.params import CoreParams
+    from ..hdl.skip import SkipUnit
+
+    class Duplicates(SkipUnit):
+        """Broken on purpose: the output's valid sticks for one more cycle after a transfer."""
+
+        def elaborate(self, platform):
+            m = super().elaborate(platform)
+            again = Signal()
+            m.d.sync += again.eq(self.o.valid & self.o.ready & ~again)
+            with m.If(again):
+                m.d.comb += self.o.valid.eq(1)
+            return m
+
+    params = CoreParams(kernel=1, lanes=1, max_height=4, max_width=4, max_cin=1, max_cout=1,
+                        block=2, learning=False, lean=lean)
+    dut = (Duplicates if broken else SkipUnit)(params)
+    return StreamContract(dut, lambda d: (d.i.valid, d.i.ready, d.i.payload, d.o.valid,
+                                          d.o.ready, d.o.payload), capacity=0 if lean else 2,
+                          carried=lambda payload: payload.window,
+                          # (lean: no register, nothing held; else its output skid buffer's
+                          # two registers)
+                          contents=(lambda d: []) if lean else lambda d: [
+                              (d._out.o.valid, d._out.o.payload.window),
+                              (d._out._full, d._out._spare.window)])
+
+
 @dataclass(frozen=True)
 class Property:
     name: str
@@ -460,6 +494,11 @@ PROPERTIES = [
     Property("credit queue: every reserved push finds room; stream contract",
              "hdl/credit.py CreditQueue", _credit, 14, mutant=lambda: _credit(broken=True),
              induction=False),
+    Property("skip unit stream contract", "hdl/skip.py SkipUnit", _skip, 4,
+             mutant=lambda: _skip(broken=True), mutant_depth=8),
+    Property("skip unit stream contract, lean", "hdl/skip.py SkipUnit", lambda: _skip(True),
+             2, mutant=lambda: _skip(True, broken=True), cover="two beats through",
+             mutant_depth=6),
     Property("axi4-lite slave protocol", "hdl/axi_lite.py AxiLiteToRegisters", _axi_lite, 14,
              mutant=lambda: _axi_lite(broken=True), induction=False,
              cover="two writes and two reads answered"),
