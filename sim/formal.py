@@ -403,6 +403,47 @@ def _skip(lean=False, broken=False):
                               (d._out._full, d._out._spare.window)])
 
 
+def _divider(broken=False):
+    """Divider: ``done`` comes exactly ``latency`` cycles after a ``start`` (restarts
+    included) and stays until the next start: every division ends, in a known time."""
+    from ..hdl.divider import Divider
+
+    class OneLate(wiring.Component):
+        """Broken on purpose: ``done`` a cycle late."""
+
+        def __init__(self, *widths):
+            self._inner = Divider(*widths)
+            super().__init__(dict(self._inner.signature.members))
+
+        @property
+        def latency(self):
+            return self._inner.latency
+
+        def elaborate(self, platform):
+            m = Module()
+            m.submodules.inner = inner = self._inner
+            for name, member in self.signature.members.items():
+                outer, port = getattr(self, name), getattr(inner, name)
+                m.d.comb += port.eq(outer) if member.flow == In else outer.eq(port)
+            late = Signal()
+            m.d.sync += late.eq(inner.done & ~self.start)
+            m.d.comb += self.done.eq(late & inner.done)
+            return m
+
+    def rules(m, dut):
+        latency = dut.latency
+        since = Signal(range(latency + 2))   # cycles since the last start, saturating
+        started = Signal()
+        with m.If(dut.start):
+            m.d.sync += [since.eq(1), started.eq(1)]
+        with m.Elif(since <= latency):
+            m.d.sync += since.eq(since + 1)
+        m.d.comb += [Assert(dut.done == (started & (since >= latency))),
+                     Cover(started & dut.done & (since == latency))]
+
+    return Harness((OneLate if broken else Divider)(6, 4, 4), rules)
+
+
 @dataclass(frozen=True)
 class Property:
     name: str
@@ -499,6 +540,11 @@ PROPERTIES = [
     Property("skip unit stream contract, lean", "hdl/skip.py SkipUnit", lambda: _skip(True),
              2, mutant=lambda: _skip(True, broken=True), cover="two beats through",
              mutant_depth=6),
+    # (the divider's state before its first start is not visible to the harness: bounded,
+    # at a depth of several divisions and restarts; 4 quotient bits, latency 5)
+    Property("divider: done exactly its latency after start", "hdl/divider.py Divider",
+             _divider, 16, mutant=lambda: _divider(broken=True), induction=False,
+             cover="a division done"),
     Property("axi4-lite slave protocol", "hdl/axi_lite.py AxiLiteToRegisters", _axi_lite, 14,
              mutant=lambda: _axi_lite(broken=True), induction=False,
              cover="two writes and two reads answered"),
