@@ -271,8 +271,10 @@ def _deployment_synth(params, args):
     print(f"             LUT4 {r['lut']}, FF {r['ff']}, DSP {r['dsp']} of {r['dsp_available']}, "
           f"block RAM {r['bram']}", end="")
     if "fmax_mhz" in r:
-        print(f"; fmax {r['fmax_mhz']} MHz (reference MAC {r['ref_fmax_mhz']} MHz, ratio "
-              f"{r['fmax_ratio']})")
+        plain = (f"; plain {r['ref_plain_fmax_mhz']} MHz, ratio {r['fmax_ratio_plain_ref']}"
+                 if "ref_plain_fmax_mhz" in r else "")
+        print(f"; fmax {r['fmax_mhz']} MHz (reference MAC, packed {r['ref_fmax_mhz']} MHz, "
+              f"ratio {r['fmax_ratio']}{plain})")
     else:
         print(f"; not placed: {r.get('error', '').strip().splitlines()[-1:] or 'see the log'}")
 
