@@ -444,6 +444,49 @@ def _divider(broken=False):
     return Harness((OneLate if broken else Divider)(6, 4, 4), rules)
 
 
+class AxiResetContract(Elaboratable):
+    """The AXI top (hdl/axi_top.py) with every input free, ``aresetn`` included: while
+    ``aresetn`` is low, every ``tvalid`` and ``tready`` and every AXI4-Lite ``ready`` and
+    ``valid`` the top drives is low (the core's registers clear only on the reset's edge)."""
+
+    def __init__(self, dut):
+        self.dut = dut
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.dut = dut = self.dut
+        handshakes = []
+        for name, member in dut.signature.members.items():
+            port = getattr(dut, name)
+            if member.flow == In:
+                if name != "aclk":
+                    m.d.comb += port.eq(AnySeq(len(port)))
+            elif name.endswith(("valid", "ready")):
+                handshakes.append(port)
+        with m.If(~dut.aresetn):
+            m.d.comb += Assert(~Cat(*handshakes).any())
+        # (reachable: a handshake output high, with aresetn high)
+        m.d.comb += Cover(dut.aresetn & Cat(*handshakes).any())
+        return m
+
+
+def _axi_reset(broken=False):
+    from ..hdl.axi_top import AxiConvTop
+    from ..hdl.params import CoreParams
+
+    class Ungated(AxiConvTop):
+        """Broken on purpose: the pixel stream's tready is not gated with aresetn."""
+
+        def elaborate(self, platform):
+            m = super().elaborate(platform)
+            m.d.comb += self.s_axis_pixels_tready.eq(self.core.i.ready)
+            return m
+
+    params = CoreParams(kernel=1, lanes=1, max_height=2, max_width=2, max_cin=1, max_cout=1,
+                        block=2, learning=False, counters=False, lean=True)
+    return AxiResetContract((Ungated if broken else AxiConvTop)(params))
+
+
 @dataclass(frozen=True)
 class Property:
     name: str
@@ -545,6 +588,9 @@ PROPERTIES = [
     Property("divider: done exactly its latency after start", "hdl/divider.py Divider",
              _divider, 16, mutant=lambda: _divider(broken=True), induction=False,
              cover="a division done"),
+    Property("axi top: every handshake output low during reset", "hdl/axi_top.py AxiConvTop",
+             _axi_reset, 2, mutant=lambda: _axi_reset(broken=True),
+             cover="a handshake output high out of reset"),
     Property("axi4-lite slave protocol", "hdl/axi_lite.py AxiLiteToRegisters", _axi_lite, 14,
              mutant=lambda: _axi_lite(broken=True), induction=False,
              cover="two writes and two reads answered"),
