@@ -298,15 +298,19 @@ def _lint(path):
     return 1 if warnings else 0
 
 
-def _ports(args):
-    from .portdoc import markdown
-    text = markdown(_core_params(args))
-    if args.output:
-        Path(args.output).write_text(text)
-        print(args.output)
+def _emit(text, output):
+    """A generated document: to ``output`` (its path printed), or to stdout."""
+    if output:
+        Path(output).write_text(text)
+        print(output)
     else:
         print(text, end="")
     return 0
+
+
+def _ports(args):
+    from .portdoc import markdown
+    return _emit(markdown(_core_params(args)), args.output)
 
 
 def _generate(args):
@@ -356,13 +360,7 @@ def _formal(args):
 
 def _regmap(args):
     from .regdoc import markdown
-    text = markdown()
-    if args.output:
-        Path(args.output).write_text(text)
-        print(args.output)
-    else:
-        print(text, end="")
-    return 0
+    return _emit(markdown(), args.output)
 
 
 def _core_params(args):

@@ -55,14 +55,14 @@ def _export(out, params, cfg, layer, full_mask, result):
     """The layer's files; returns their names."""
     core = {f.name: getattr(params, f.name) for f in fields(params)}
     (out / "core.json").write_text(json.dumps(core, indent=2) + "\n")
-    registers = [(addr, value) for addr, value in config_writes(cfg)]
+    registers = list(config_writes(cfg))
     registers += [(MASK_SHADOW + j, word) for j, word in enumerate(mask_words(params, full_mask))]
     registers.append((int(Reg.CTRL), int(Ctrl.APPLY_CONFIG | Ctrl.COMMIT_MASK)))
     grid = golden.block_grid_shape(cfg.height, cfg.width, cfg.padding, params.block)
     c = result.config
     info = {
         "network": f"digits CNN, variant {c.variant}, seed {c.seed}",
-        "frame": {k: v for k, v in asdict(cfg).items()},
+        "frame": asdict(cfg),
         "activation_exponent": layer.fx, "weight_exponent": layer.fw, "shift": layer.shift,
         "output_exponent": layer.fx + layer.fw - layer.shift,
         "mask": full_mask[:grid[0], :grid[1]].astype(int).tolist(),

@@ -271,6 +271,27 @@ class Harness(Elaboratable):
         return m
 
 
+class _Wrapped(wiring.Component):
+    """A unit inside a wrapper with its ports, forwarded; ``alter(m, inner)`` then overrides
+    some outputs (a mutant that breaks a unit from outside, without reading its internals)."""
+
+    def __init__(self, inner):
+        self._inner = inner
+        super().__init__(dict(inner.signature.members))
+
+    def alter(self, m, inner):
+        raise NotImplementedError
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.inner = inner = self._inner
+        for name, member in self.signature.members.items():
+            outer, port = getattr(self, name), getattr(inner, name)
+            m.d.comb += port.eq(outer) if member.flow == In else outer.eq(port)
+        self.alter(m, inner)
+        return m
+
+
 def _threshold(broken=False):
     """Threshold-update unit: every threshold it produces lies in [0, 1], whatever its inputs
     (sums, counts, learning rate, direction and a current threshold up to 1.0)."""
@@ -278,22 +299,15 @@ def _threshold(broken=False):
     from ..hdl.params import CoreParams
     from ..hdl.threshold_update import ThresholdUpdater
 
-    class ClampsLate(wiring.Component):
+    class ClampsLate(_Wrapped):
         """Broken on purpose: a threshold of 1.0 comes out one code too high."""
 
         def __init__(self, params):
-            self._inner = ThresholdUpdater(params)
-            super().__init__(dict(self._inner.signature.members))
+            super().__init__(ThresholdUpdater(params))
 
-        def elaborate(self, platform):
-            m = Module()
-            m.submodules.inner = inner = self._inner
-            for name, member in self.signature.members.items():
-                outer, port = getattr(self, name), getattr(inner, name)
-                m.d.comb += port.eq(outer) if member.flow == In else outer.eq(port)
+        def alter(self, m, inner):
             with m.If(inner.new_threshold == fixed.ONE):
                 m.d.comb += self.new_threshold.eq(fixed.ONE + 1)
-            return m
 
     def rules(m, dut):
         m.d.comb += [Assume(dut.threshold <= fixed.ONE), Assert(dut.new_threshold <= fixed.ONE),
@@ -408,27 +422,20 @@ def _divider(broken=False):
     included) and stays until the next start: every division ends, in a known time."""
     from ..hdl.divider import Divider
 
-    class OneLate(wiring.Component):
+    class OneLate(_Wrapped):
         """Broken on purpose: ``done`` a cycle late."""
 
         def __init__(self, *widths):
-            self._inner = Divider(*widths)
-            super().__init__(dict(self._inner.signature.members))
+            super().__init__(Divider(*widths))
 
         @property
         def latency(self):
             return self._inner.latency
 
-        def elaborate(self, platform):
-            m = Module()
-            m.submodules.inner = inner = self._inner
-            for name, member in self.signature.members.items():
-                outer, port = getattr(self, name), getattr(inner, name)
-                m.d.comb += port.eq(outer) if member.flow == In else outer.eq(port)
+        def alter(self, m, inner):
             late = Signal()
             m.d.sync += late.eq(inner.done & ~self.start)
             m.d.comb += self.done.eq(late & inner.done)
-            return m
 
     def rules(m, dut):
         latency = dut.latency
