@@ -182,6 +182,7 @@ class ConvCore(wiring.Component):
         m.d.comb += [
             regs.status.mask_pending.eq(masks.pending),
             regs.status.param_loading.eq(loader.busy),
+            regs.frame_taken.eq(window.taken),
             regs.error_in.param.eq(loader.error),
         ]
         for name, _ in window.error.shape():

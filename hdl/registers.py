@@ -99,6 +99,7 @@ class ControlRegisters(wiring.Component):
     clear_overflow : Out(counters)     COUNTER_OVERFLOW write-1-to-clear
     counters : In(array of COUNTER_WIDTH), overflow : In(counters)
     status : In(status layout)         STATUS bits (config_invalid is computed here)
+    frame_taken : In(1)                a frame took its configuration (FRAMES_STARTED counts)
     error_in : In(error layout)        error pulses of the other units
     errors : Out(error layout)         the sticky ERRORS flags
     config_settling : Out(1)           (register) the configuration was applied in the last
@@ -108,6 +109,8 @@ class ControlRegisters(wiring.Component):
     def __init__(self, params, mask_words):
         self._params = params
         self._mask_words = mask_words
+        # (made here, for formal harnesses that compare the applied configuration with it)
+        self._staged = Signal(config_layout(params), init=config_reset(params), name="staged")
         n = len(COUNTERS)
         super().__init__({
             "bus": In(RegisterBus()),
@@ -120,6 +123,7 @@ class ControlRegisters(wiring.Component):
             "clear_counters": Out(1), "clear_overflow": Out(n),
             "counters": In(data.ArrayLayout(COUNTER_WIDTH, n)), "overflow": In(n),
             "status": In(status_layout()),
+            "frame_taken": In(1),
             "error_in": In(error_layout()),
             "errors": Out(error_layout()),
             "config_settling": Out(1),
@@ -132,7 +136,7 @@ class ControlRegisters(wiring.Component):
         wdata = bus.w_data
         words = self._mask_words
 
-        staged = Signal(config_layout(p), init=config_reset(p))
+        staged = self._staged
         applied = Signal(config_layout(p), init=config_reset(p))
         cross = cross_errors(staged, p)  # checked before applying: a frame start reads flags
         settling = Signal(range(SETTLE + 1))
@@ -240,12 +244,17 @@ class ControlRegisters(wiring.Component):
                      for name, _ in COUNTERS]
         status = Signal(status_layout())
         m.d.comb += [status.eq(self.status), status.config_invalid.eq(applied.errors.as_value().any())]
+        frames_started = Signal(32)
+        with m.If(self.frame_taken):
+            m.d.sync += frames_started.eq(frames_started + 1)
 
         def value_of(reg):
             """What reading ``reg`` returns (None: 0). A counter's _LO word also gets the
             snapshot of the counter's high bits that its _HI word returns."""
             if reg.name == "STATUS":
                 return status
+            if reg.name == "FRAMES_STARTED":
+                return frames_started
             if reg.name == "ERRORS":
                 return errors
             if reg.name == "COUNTER_OVERFLOW":

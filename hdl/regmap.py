@@ -234,6 +234,11 @@ REGISTERS = REGISTERS + (
               reset="lean"),
         Field("lut_multipliers", 8, 16, "multipliers built from LUTs (past the DSP budget)",
               reset="lut_multipliers"))),
+    Register("FRAMES_STARTED", 0x027, "R", "frames that took their configuration and mask "
+             "(started, or rejected) since reset; wraps modulo 2**32", (
+                 Field("count", 0, 32, "a frame's sequence number: the host waits for it to "
+                                       "pass a frame before applying the next frame's "
+                                       "configuration (docs/core.md)"),)),
 )
 
 #: configuration registers, staged by the host and applied as a whole

@@ -136,6 +136,8 @@ class WindowGenerator(wiring.Component):
     busy : Out(1)                a frame is being received or windows are being produced
     start : Out(1)               a frame starts (the writer takes its configuration); ``busy``
                                  covers it from the next cycle
+    taken : Out(1)               a frame takes its configuration and mask: it starts, or it is
+                                 rejected (the host's FRAMES_STARTED count)
     """
 
     def __init__(self, params):
@@ -152,6 +154,7 @@ class WindowGenerator(wiring.Component):
             "error": Out(frame_error_layout()),
             "busy": Out(1),
             "start": Out(1),
+            "taken": Out(1),
         })
 
     @property
@@ -319,6 +322,7 @@ class WindowGenerator(wiring.Component):
                              final_y.eq(self.config.height == 1)]
                 with m.If(self.i.valid & ~self.hold):
                     with m.If(bad):
+                        m.d.comb += self.taken.eq(1)
                         for name in CONFIG_ERRORS:
                             m.d.comb += self.error[name].eq(self.config.errors[name])
                         m.next = "DRAIN"
@@ -331,6 +335,7 @@ class WindowGenerator(wiring.Component):
                             pushed.swap.eq(swap),
                             frames.w_en.eq(1),
                             self.start.eq(1),
+                            self.taken.eq(1),
                         ]
                         with m.If(swap):
                             m.d.sync += claimed.eq(1)

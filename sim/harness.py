@@ -8,9 +8,10 @@ skip vectors entering the MAC array. A watchdog turns a deadlock into a test fai
 Configuration changes between frames follow the core's contract:
 
 * ``back_to_back=True``: frame ``i + 1``'s configuration is staged while frame ``i`` streams
-  and applied as soon as frame ``i``'s first beat was accepted, so frames follow each other with
-  no gap; the mask must then stay the same. Frames must be long enough for the seven register
-  writes (8 beats).
+  and applied as soon as frame ``i`` has started (its first beat was accepted and the
+  FRAMES_STARTED register counts it), so frames follow each other with no gap; the mask must
+  then stay the same. Frames must be long enough for the seven register writes and a few reads
+  (about 16 beats).
 * otherwise, when a frame's configuration or mask differs from the previous frame's, the
   producer waits for the core to be idle, the host writes configuration and mask (and commits
   it), then the frame starts.
@@ -189,6 +190,7 @@ def run_core(params, frames, *, w, bias, bubbles=0.0, backpressure=0.0, seed=0,
                   else param_words(w, bias))
         await regs.load_mask(ctx, bus, mask_words(params, first.full_mask))
         await regs.wait_idle(ctx, bus)
+        base = await regs.read(ctx, bus, Reg.FRAMES_STARTED)   # (frames of pre_setup)
         state["setup_done"] = True
         state["ready_for"] = 0
         previous = first
@@ -203,8 +205,13 @@ def run_core(params, frames, *, w, bias, bubbles=0.0, backpressure=0.0, seed=0,
                         await regs.write(ctx, bus, reg.addr, scribble.getrandbits(32))
                         result.scribbled += 1
                 await regs.stage(ctx, bus, frame.cfg)
-                while state["next_frame"] < i:       # frame i - 1 has started
+                # frame i - 1 has started: its first beat was taken at the port, and it has
+                # taken its configuration (it may wait at the port while frame i - 2 is
+                # received; FRAMES_STARTED counts the frames that started)
+                while state["next_frame"] < i:
                     await ctx.tick()
+                while (await regs.read(ctx, bus, Reg.FRAMES_STARTED) - base) % (1 << 32) < i:
+                    pass
                 await regs.write(ctx, bus, Reg.CTRL, Ctrl.APPLY_CONFIG)
                 state["ready_for"] = i
             else:

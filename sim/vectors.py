@@ -10,7 +10,7 @@ harness replays it cycle by cycle and reports mismatches by beat.
 The host follows the same contract as the Amaranth harness (sim/harness.py): the first frame's
 configuration and mask are written and the parameters loaded before any frame; with
 ``back_to_back`` each next configuration is staged while the previous frame streams and
-applied once that frame's first beat was taken (the mask stays the same); otherwise the host
+applied once that frame has started (FRAMES_STARTED; the mask stays the same); otherwise the host
 waits for the core to be idle before a frame whose configuration or mask differs.
 """
 
@@ -133,6 +133,13 @@ def write_vectors(path, params, frames, *, w, bias, bubbles=0.0, backpressure=0.
         write(Reg.CTRL, Ctrl.COMMIT_MASK)
 
     busy = f"{int(Reg.STATUS):#x} {int(Status.BUSY):#x}"
+    since_reset = [0]   # index of the first frame since the last reset
+
+    def started(i):
+        """Wait until frame i has started (taken its configuration and mask): FRAMES_STARTED
+        counts the frames since reset. (Its first beat taken at the port is not enough: it
+        may wait there while an earlier frame is received.)"""
+        lines.append(f"until {int(Reg.FRAMES_STARTED):#x} 0xffffffff {i + 1 - since_reset[0]:#x}")
 
     def set_up(frame):
         configure(frame.cfg)
@@ -142,7 +149,8 @@ def write_vectors(path, params, frames, *, w, bias, bubbles=0.0, backpressure=0.
 
     def _start_update(i):
         if i in updates:
-            lines.extend([f"started {i}", f"w {int(Reg.THRESHOLD):#x} {updates[i][1]:#x}",
+            started(i)
+            lines.extend([f"w {int(Reg.THRESHOLD):#x} {updates[i][1]:#x}",
                           f"grads {sorted(updates).index(i)}"])
 
     first = frames[0]
@@ -155,6 +163,7 @@ def write_vectors(path, params, frames, *, w, bias, bubbles=0.0, backpressure=0.
         if i in resets:
             # (idle: the previous frame's outputs are all taken; STATUS.busy covers them)
             lines += [f"sent {i - 1}", f"idle {busy}", "reset 2"]
+            since_reset[0] = i
             set_up(frame)
         elif i - 1 in updates:
             if frame.cfg != previous.cfg:
@@ -165,7 +174,7 @@ def write_vectors(path, params, frames, *, w, bias, bubbles=0.0, backpressure=0.
                       f"idle {int(Reg.STATUS):#x} {int(Status.LEARNING):#x}"]
         elif back_to_back:
             configure(frame.cfg, apply=False)
-            lines.append(f"started {i - 1}")
+            started(i - 1)
             write(Reg.CTRL, Ctrl.APPLY_CONFIG)
         else:
             changed = (frame.cfg != previous.cfg or

@@ -206,12 +206,19 @@ class Session:
 
     ``sync(lines)`` sends the lines (beats, settings, the host's commands), has the harness run
     the program to its end and returns ``(reads, cycles, errors, hang)``: the values of its
-    ``rd`` commands as {address: value} (in order), the cycles simulated so far, the output and
-    read mismatches so far and whether the watchdog fired. ``close()`` returns the summary.
+    ``rd`` commands as (address, value) pairs (in order), the cycles simulated so far, the
+    output and read mismatches so far and whether the watchdog stopped this program (the next
+    one runs). ``state`` then holds the harness's totals (:data:`STATE`). ``close()`` returns
+    the summary.
     The stream state carries over between programs, so one simulated core serves a whole run.
     """
 
+    #: the totals of a "sync" line, in order
+    STATE = ("cycles", "errors", "hang", "mismatches", "extra", "missing", "read_mismatches",
+             "frames_done", "frames_bad", "aborted", "hangs")
+
     def __init__(self, exe):
+        self.state = dict.fromkeys(self.STATE, 0)
         self._process = subprocess.Popen([str(exe), "-"], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, text=True)
 
@@ -229,7 +236,9 @@ class Session:
             if words[0] == "read":
                 reads.append((int(words[1], 16), int(words[2], 16)))
             elif words[0] == "sync":
-                return reads, int(words[1]), int(words[2]), words[3] == "1"
+                self.state = dict(zip(self.STATE, map(int, words[1:])))
+                return reads, self.state["cycles"], self.state["errors"], bool(
+                    self.state["hang"])
 
     def close(self):
         out, _ = self._process.communicate()

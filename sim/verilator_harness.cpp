@@ -3,6 +3,8 @@
 // The file is one command per line. Stream beats (payloads in hexadecimal, each with the cycles
 // to wait before it is offered or, for outputs, before the consumer is ready for it):
 //   p HEX DELAY      a parameter beat (i_param)
+//   pset             the parameter beats that follow are the next parameter set (the first
+//                    set, 0, needs no pset)
 //   f                the input beats that follow belong to the next frame
 //   i HEX DELAY      an input beat (i)
 //   o HEX DELAY      an expected output beat (o): DELAY cycles of ready low, then ready
@@ -18,23 +20,33 @@
 //   r ADDR EXPECT MASK   register read; (data & MASK) must equal EXPECT
 //   rd ADDR              register read; the value is printed ("read ADDR VALUE")
 //   idle ADDR MASK       read ADDR until (data & MASK) == 0
-//   params               offer every parameter beat (again, from the first, each time); wait
-//                        until all are taken
+//   until ADDR MASK VAL  read ADDR until (data & MASK) == VAL (FRAMES_STARTED: a frame started)
+//   params [N]           offer every parameter beat of set N (default 0; again, from the
+//                        first, each time); wait until all are taken
 //   release N            frames up to N may be offered
-//   started N            wait until the first beat of frame N was taken
+//   started N            wait until the first beat of frame N was taken at the port (the
+//                        frame may start later: FRAMES_STARTED says when it did)
 //   sent N               wait until every beat of frame N was taken
 //   grads N              updates up to N may be offered
 //   gsent N              wait until every beat of update N was taken
 //   outputs              wait until every expected output beat arrived, and linger
-//   reset N              rst high for N cycles
+//   reset N              rst high for N cycles (the streams go on being offered)
+//   abort                drop every input and gradient beat not yet taken, every expected
+//                        output beat not yet arrived ("aborted" in the summary) and a
+//                        parameter load under way, before this cycle's beats are offered:
+//                        right after a reset in mid-frame, nothing more of them is sent
 //   tick N               N idle cycles
 // The summary goes to stdout as one JSON object; the first mismatches before it, one per line.
+// A frame whose output beats all matched is "exact" (frames_done counts the frames whose last
+// beat arrived, frames_bad those of them with a mismatch).
 //
 // With "-" for the file, commands come from stdin and the harness runs as a server: every line
 // "sync" runs the program received so far to its end, then prints the reads of its "rd"
-// commands and a line "sync CYCLES ERRORS HANG" and flushes. The summary follows at the end of
-// the input. The stream state (beats offered, taken, compared) carries over from one program to
-// the next.
+// commands and a line "sync CYCLES ERRORS HANG MISMATCHES EXTRA MISSING READ_MISMATCHES
+// FRAMES_DONE FRAMES_BAD ABORTED HANGS" (HANG: this program's, HANGS: every program's) and
+// flushes. The summary follows at the end of the input. The stream state (beats offered, taken,
+// compared) carries over from one program to the next; a program the watchdog stops is
+// abandoned there, and the next one runs.
 
 #include <chrono>
 #include <cstdarg>
@@ -105,12 +117,14 @@ struct Command {
     int code;   // op, decoded once (Op)
 };
 
-enum Op { W, R, RD, IDLE, PARAMS, RELEASE, GRADS, STARTED, SENT, GSENT, OUTPUTS, RESET, TICK,
-          UNKNOWN };
+enum Op { W, R, RD, IDLE, UNTIL, PARAMS, RELEASE, GRADS, STARTED, SENT, GSENT, OUTPUTS, RESET,
+          TICK, ABORT, UNKNOWN };
 
 static int op_code(const std::string &op) {
-    static const char *const names[] = {"w", "r", "rd", "idle", "params", "release", "grads",
-                                        "started", "sent", "gsent", "outputs", "reset", "tick"};
+    static const char *const names[] = {"w", "r", "rd", "idle", "until", "params", "release",
+                                        "grads",
+                                        "started", "sent", "gsent", "outputs", "reset", "tick",
+                                        "abort"};
     for (int i = 0; i < UNKNOWN; i++)
         if (op == names[i]) return i;
     return UNKNOWN;
@@ -172,7 +186,10 @@ struct Harness {
     Vpadmask_core top{&context};
     size_t out_words = (sizeof(top.o___05Fpayload) + 3) / 4;
 
-    std::vector<Beat> params, outputs;
+    std::vector<std::vector<Beat>> param_sets{{}};
+    std::vector<Beat> outputs;
+    size_t param_set = 0;   // the set being loaded
+    const std::vector<Beat> *params = nullptr;   // (it, while a program runs)
     Source inputs, grads;
     std::vector<Command> program;
     long max_cycles = 1000000, read_latency = 2, linger = 40;
@@ -182,8 +199,10 @@ struct Harness {
     long param_wait = 0, out_wait = 0;
     bool params_on = false;
     long mismatches = 0, extra = 0, read_mismatches = 0, linger_left = -1;
+    long frames_done = 0, frames_bad = 0, aborted = 0, hangs = 0;
+    bool frame_bad = false;   // a beat of the frame arriving now mismatched
     int reported = 0;
-    bool hang = false;
+    bool hang = false;        // the program being run (or the last one) hung
     double seconds = 0;
     std::vector<std::pair<uint64_t, uint32_t>> reads;   // "rd" results of this program
     std::vector<long> frame_ends;                        // cycles of the "e" beats
@@ -211,7 +230,7 @@ struct Harness {
             long delay = 0;
             words >> hex >> delay;
             if (op == "p") {
-                params.push_back({parse_hex(hex), delay, 0});
+                param_sets.back().push_back({parse_hex(hex), delay, 0});
             } else if (op == "o") {
                 if (out_next == outputs.size()) out_wait = delay;
                 outputs.push_back({parse_hex(hex), delay, 0});
@@ -220,6 +239,8 @@ struct Harness {
                 Source &source = op == "i" ? inputs : grads;
                 source.add({parse_hex(hex), delay, (int)source.first.size() - 1});
             }
+        } else if (op == "pset") {
+            param_sets.emplace_back();
         } else if (op == "e") {
             if (!outputs.empty()) outputs.back().group = 1;
         } else if (op == "f" || op == "u") {
@@ -244,12 +265,17 @@ struct Harness {
     // run the program from pc to its end (or the watchdog); false on an unknown command
     bool run() {
         long limit = cycle + max_cycles;
+        hang = false;
+        params = &param_sets[param_set];   // (parsing may have moved the sets)
         uint32_t read_value = 0;
         Bits got(out_words, 0);
         auto started = std::chrono::steady_clock::now();
         while (pc < program.size()) {
-            if (cycle >= limit) {
+            if (cycle >= limit) {   // the watchdog: abandon the rest of the program
                 hang = true;
+                hangs++;
+                pc = program.size();
+                step = 0;
                 break;
             }
             // ---- drive this cycle's inputs ----
@@ -264,7 +290,7 @@ struct Harness {
                 top.bus___05Fw_data = (uint32_t)command.args[1];
                 top.bus___05Fw_en = 1;
                 next = true;
-            } else if (code == R || code == RD || code == IDLE) {
+            } else if (code == R || code == RD || code == IDLE || code == UNTIL) {
                 if (step == 0) {
                     top.bus___05Faddr = command.args[0];
                     top.bus___05Fr_en = 1;
@@ -274,6 +300,17 @@ struct Harness {
                 next = step + 1 >= (long)command.args[0];
             } else if (code == TICK) {
                 next = step + 1 >= (long)command.args[0];
+            } else if (code == ABORT) {   // (before this cycle's beats are offered)
+                aborted += outputs.size() - out_next;
+                outputs.resize(out_next);
+                out_wait = 0;
+                for (Source *source : {&inputs, &grads}) {
+                    source->next = source->beats.size();
+                    source->wait = 0;
+                }
+                params_on = false;
+                frame_bad = false;
+                next = true;
             }
             // streams
             bool in_valid = inputs.offered();
@@ -284,9 +321,9 @@ struct Harness {
             top.i_grad___05Fvalid = grad_valid;
             if (grad_valid) put(top.i_grad___05Fpayload, grads.beats[grads.next].data);
 #endif
-            bool param_valid = params_on && param_next < params.size() && param_wait == 0;
+            bool param_valid = params_on && param_next < params->size() && param_wait == 0;
             top.i_param___05Fvalid = param_valid;
-            if (param_valid) put(top.i_param___05Fpayload, params[param_next].data);
+            if (param_valid) put(top.i_param___05Fpayload, (*params)[param_next].data);
             bool out_ready = out_next >= outputs.size() || out_wait == 0;
             top.o___05Fready = out_ready;
             if (!arm_edge(top.rootp, 0)) {
@@ -311,7 +348,7 @@ struct Harness {
 #endif
             if (param_take) {
                 param_next++;
-                param_wait = param_next < params.size() ? params[param_next].delay : 0;
+                param_wait = param_next < params->size() ? (*params)[param_next].delay : 0;
             } else if (param_wait > 0 && params_on) {
                 param_wait--;
             }
@@ -320,10 +357,16 @@ struct Harness {
                     const Bits &want = outputs[out_next].data;
                     if (want != got) {
                         mismatches++;
+                        frame_bad = true;
                         report("mismatch output beat %zu (cycle %ld): expected %s, got %s\n",
                                out_next, cycle, to_hex(want).c_str(), to_hex(got).c_str());
                     }
-                    if (outputs[out_next].group) frame_ends.push_back(cycle);
+                    if (outputs[out_next].group) {
+                        frame_ends.push_back(cycle);
+                        frames_done++;
+                        frames_bad += frame_bad;
+                        frame_bad = false;
+                    }
                     out_next++;
                     out_wait = out_next < outputs.size() ? outputs[out_next].delay : 0;
                 } else {
@@ -335,7 +378,7 @@ struct Harness {
                 out_wait--;
             }
             // the host's command
-            if (code == R || code == RD || code == IDLE) {
+            if (code == R || code == RD || code == IDLE || code == UNTIL) {
                 if (step == read_latency - 1) {
                     read_value = top.bus___05Fr_data;
                     if (code == R) {
@@ -350,7 +393,8 @@ struct Harness {
                     } else if (code == RD) {
                         reads.push_back({command.args[0], read_value});
                         next = true;
-                    } else if ((read_value & command.args[1]) == 0) {
+                    } else if ((read_value & command.args[1]) ==
+                               (code == UNTIL ? command.args[2] : 0)) {
                         next = true;
                     } else {
                         step = -1;   // read again
@@ -358,11 +402,18 @@ struct Harness {
                 }
             } else if (code == PARAMS) {
                 if (step == 0) {   // (every load sends the beats from the first)
+                    size_t set = command.args.empty() ? 0 : command.args[0];
+                    if (set >= param_sets.size()) {
+                        fprintf(stderr, "no parameter set %zu\n", set);
+                        return false;
+                    }
+                    param_set = set;
+                    params = &param_sets[set];
                     param_next = 0;
-                    param_wait = params.empty() ? 0 : params[0].delay;
+                    param_wait = params->empty() ? 0 : (*params)[0].delay;
                     params_on = true;
                 }
-                next = param_next >= params.size();
+                next = param_next >= params->size();
                 if (next) params_on = false;
             } else if (code == RELEASE || code == GRADS) {
                 (code == RELEASE ? inputs : grads).released = (int)command.args[0];
@@ -376,7 +427,7 @@ struct Harness {
                     if (linger_left < 0) linger_left = linger;
                     next = linger_left-- == 0;
                 }
-            } else if (!(code == W || code == RESET || code == TICK)) {
+            } else if (!(code == W || code == RESET || code == TICK || code == ABORT)) {
                 fprintf(stderr, "unknown command %s\n", command.op.c_str());
                 return false;
             }
@@ -400,10 +451,13 @@ struct Harness {
         printf("{\"cycles\": %ld, \"seconds\": %.6f, \"cycles_per_s\": %.0f, \"outputs\": %zu, "
                "\"expected_outputs\": %zu, \"mismatches\": %ld, \"extra\": %ld, \"missing\": %zu, "
                "\"read_mismatches\": %ld, \"inputs_taken\": %zu, \"inputs\": %zu, "
-               "\"grads_taken\": %zu, \"grads\": %zu, \"hang\": %s, \"frame_ends\": [",
+               "\"grads_taken\": %zu, \"grads\": %zu, \"hang\": %s, \"hangs\": %ld, "
+               "\"frames_done\": %ld, \"frames_bad\": %ld, \"aborted\": %ld, "
+               "\"frame_ends\": [",
                cycle, seconds, seconds > 0 ? cycle / seconds : 0.0, out_next, outputs.size(),
                mismatches, extra, outputs.size() - out_next, read_mismatches, inputs.next,
-               inputs.beats.size(), grads.next, grads.beats.size(), hang ? "true" : "false");
+               inputs.beats.size(), grads.next, grads.beats.size(), hangs ? "true" : "false", hangs,
+               frames_done, frames_bad, aborted);
         for (size_t i = 0; i < frame_ends.size(); i++)
             printf(i ? ", %ld" : "%ld", frame_ends[i]);
         printf("]}\n");
@@ -431,11 +485,14 @@ int main(int argc, char **argv) {
                 harness.parse(line);
                 continue;
             }
-            if (!harness.hang && !harness.run()) return 2;
+            if (!harness.run()) return 2;
             for (auto &read : harness.reads)
                 printf("read 0x%llx 0x%x\n", (unsigned long long)read.first, read.second);
             harness.reads.clear();
-            printf("sync %ld %ld %d\n", harness.cycle, harness.errors(), harness.hang ? 1 : 0);
+            printf("sync %ld %ld %d %ld %ld %zu %ld %ld %ld %ld %ld\n", harness.cycle,
+                   harness.errors(), harness.hang ? 1 : 0, harness.mismatches, harness.extra,
+                   harness.outputs.size() - harness.out_next, harness.read_mismatches,
+                   harness.frames_done, harness.frames_bad, harness.aborted, harness.hangs);
             fflush(stdout);
         }
     } else {
