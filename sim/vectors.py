@@ -26,7 +26,7 @@ from ..hdl.window import input_layout
 from ..hdl.window_layout import output_layout
 from .frames import expected_outputs, gradient_beats, input_beats, mask_words, param_words
 
-__all__ = ["write_vectors", "pack", "config_writes"]
+__all__ = ["write_vectors", "pack", "config_writes", "stall_delays"]
 
 
 def pack(layout, value):
@@ -34,7 +34,7 @@ def pack(layout, value):
     return layout.const(value).as_value().value
 
 
-def _delays(rng, count, share):
+def stall_delays(rng, count, share):
     """Stall cycles before each of ``count`` beats: each cycle stalls with probability
     ``share`` (as sim.stream's bubbles and backpressure)."""
     delays = []
@@ -82,7 +82,7 @@ def write_vectors(path, params, frames, *, w, bias, bubbles=0.0, backpressure=0.
     p_layout = param_layout()
     lines = [f"read_latency {READ_LATENCY}", "linger 40"]
     beats = param_words(w, bias)
-    for beat, delay in zip(beats, _delays(rng, len(beats), bubbles)):
+    for beat, delay in zip(beats, stall_delays(rng, len(beats), bubbles)):
         lines.append(f"p {pack(p_layout, beat):x} {delay}")
     outputs = []
     ends = set()   # indices of the output beats that end a frame
@@ -91,13 +91,13 @@ def write_vectors(path, params, frames, *, w, bias, bubbles=0.0, backpressure=0.
         lines.append("f")
         frame_in = f.beats if f.beats is not None else input_beats(f.x)
         inputs += len(frame_in)
-        for beat, delay in zip(frame_in, _delays(rng, len(frame_in), bubbles)):
+        for beat, delay in zip(frame_in, stall_delays(rng, len(frame_in), bubbles)):
             lines.append(f"i {pack(in_layout, beat):x} {delay}")
         outputs += expected_outputs(params, f.cfg, f.x, w, bias, f.full_mask)
         ends.add(len(outputs) - 1)
         ho, wo = f.cfg.output_size(params.kernel)
         windows += ho * wo * -(-f.cfg.cout // params.lanes) * f.cfg.cin
-    for i, ((lanes, end), delay) in enumerate(zip(outputs, _delays(rng, len(outputs),
+    for i, ((lanes, end), delay) in enumerate(zip(outputs, stall_delays(rng, len(outputs),
                                                                    backpressure))):
         value = pack(out_layout, {"data": list(lanes), "end": end})
         lines.append(f"o {value:x} {delay}")
@@ -108,7 +108,7 @@ def write_vectors(path, params, frames, *, w, bias, bubbles=0.0, backpressure=0.
         raw, _ = updates[i]
         lines.append("u")
         grads = gradient_beats(raw, frames[i].cfg.padding)
-        for beat, delay in zip(grads, _delays(rng, len(grads), bubbles)):
+        for beat, delay in zip(grads, stall_delays(rng, len(grads), bubbles)):
             lines.append(f"g {pack(g_layout, beat):x} {delay}")
             inputs += 1
     if max_cycles is None:
