@@ -730,6 +730,106 @@ def _axi_core(broken=False):
 _WHOLE_CORE = ("memory_map", "opt -full")
 
 
+class UnitStreams(Elaboratable):
+    """A unit's stream ports, every other input free except what ``rules(m, dut)`` assumes:
+    its input streams driven by producers that hold ``valid`` and the payload while stalled
+    (assumed), its output streams' ``ready`` free; each output stream holds ``valid`` and its
+    payload while stalled (asserted) and counts no more beats than ``bound(ins, outs)`` allows.
+    ``cover(dut)``: the output beat whose transfer shows the unit worked (a frame's last)."""
+
+    def __init__(self, dut, inputs, outputs, *, rules=None, cover=None):
+        self.dut, self.inputs, self.outputs = dut, inputs, outputs
+        self.rules, self.cover = rules, cover
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.dut = dut = self.dut
+        m.d.comb += Assume(~ResetSignal())
+        driven = set()
+        for port in self.inputs(dut):
+            bits = _bits(port.payload)
+            m.d.comb += [port.valid.eq(AnySeq(1)), bits.eq(AnySeq(len(bits)))]
+            stall, prev = Signal(), Signal(len(bits))
+            m.d.sync += [stall.eq(port.valid & ~port.ready), prev.eq(bits)]
+            with m.If(stall):
+                m.d.comb += Assume(port.valid & (bits == prev))
+            driven.add(id(port))
+        for port in self.outputs(dut):
+            bits = _bits(port.payload)
+            m.d.comb += port.ready.eq(AnySeq(1))
+            stall, prev = Signal(), Signal(len(bits))
+            m.d.sync += [stall.eq(port.valid & ~port.ready), prev.eq(bits)]
+            with m.If(stall):
+                m.d.comb += Assert(port.valid & (bits == prev))
+            driven.add(id(port))
+        for path, member, port in dut.signature.flatten(dut):
+            if member.flow == In and not any(id(getattr(dut, path[0])) == d for d in driven):
+                bits = _bits(port)
+                m.d.comb += bits.eq(AnySeq(len(bits)))
+        if self.rules:
+            self.rules(m, dut)
+        if self.cover:
+            m.d.comb += Cover(self.cover(dut))
+        return m
+
+
+def _window(broken=False):
+    """Window generator (K=1, frames up to 2x2): its windows stream holds while stalled, under
+    any input stream, mask and configuration, except that a configuration that changes holds
+    frame starts for the cycles the core holds them (``hold``, assumed)."""
+    from ..hdl.params import CoreParams
+    from ..hdl.window import WindowGenerator
+
+    class Flickers(WindowGenerator):
+        """Broken on purpose: a stalled window's valid drops every other cycle."""
+
+        def elaborate(self, platform):
+            m = super().elaborate(platform)
+            flip = Signal()
+            m.d.sync += flip.eq(~flip)
+            with m.If(flip & ~self.o.ready):
+                m.d.comb += self.o.valid.eq(0)
+            return m
+
+    params = CoreParams(kernel=1, lanes=1, max_height=2, max_width=2, max_cin=1, max_cout=1,
+                        block=2, learning=False, counters=False, lean=True)
+
+    def rules(m, dut):
+        cfg = _bits(dut.config)
+        recent = Signal(3)   # the configuration changed in one of the last cycles
+        prev = Signal(len(cfg))
+        m.d.sync += [prev.eq(cfg), recent.eq(Cat(cfg != prev, recent[:2]))]
+        with m.If((cfg != prev) | recent.any()):
+            m.d.comb += Assume(dut.hold)
+
+    return UnitStreams((Flickers if broken else WindowGenerator)(params), lambda d: [d.i],
+                       lambda d: [d.o], rules=rules,
+                       cover=lambda d: d.o.valid & d.o.ready & d.o.payload.end)
+
+
+def _mac(broken=False):
+    """MAC array (K=1, one lane, lean): its output stream holds while stalled, under any window
+    stream and any parameter writes."""
+    from ..hdl.mac import MacArray
+    from ..hdl.params import CoreParams
+
+    class Withdraws(MacArray):
+        """Broken on purpose: a stalled output beat is withdrawn for a cycle."""
+
+        def elaborate(self, platform):
+            m = super().elaborate(platform)
+            stalled = Signal()
+            m.d.sync += stalled.eq(self.o.valid & ~self.o.ready & ~stalled)
+            with m.If(stalled):
+                m.d.comb += self.o.valid.eq(0)
+            return m
+
+    params = CoreParams(kernel=1, lanes=1, max_height=2, max_width=2, max_cin=1, max_cout=1,
+                        block=2, learning=False, counters=False, lean=True)
+    return UnitStreams((Withdraws if broken else MacArray)(params), lambda d: [d.i],
+                       lambda d: [d.o], cover=lambda d: d.o.valid & d.o.ready & d.o.payload.end)
+
+
 def _learning(broken=False):
     """Mask-learning units (the smallest geometry: a 1x1 frame padded above, one block), every
     input free: the mask words are written and the mask committed only while no committed
@@ -885,6 +985,14 @@ PROPERTIES = [
              "hdl/registers.py ControlRegisters", _registers, 2,
              mutant=lambda: _registers(broken=True), mutant_depth=6,
              cover="a new configuration applied, a refused mask write flagged"),
+    # (units of a K=1 core: a frame's last window leaves the window generator at step 18 at
+    # the earliest, an output beat with end the MAC array at step 8)
+    Property("window generator: windows held while stalled", "hdl/window.py WindowGenerator "
+             "(K=1, 2x2)", _window, 40, mutant=lambda: _window(broken=True), induction=False,
+             script=_WHOLE_CORE, cover="a frame's last window out", cover_depth=30),
+    Property("mac array: output held while stalled", "hdl/mac.py MacArray (K=1, one lane)",
+             _mac, 32, mutant=lambda: _mac(broken=True), induction=False, script=_WHOLE_CORE,
+             cover="a frame's last output beat out", cover_depth=30),
     # (whole cores: their first frame ends 26 cycles after reset with no stall, the window
     # generator's reader and the MAC pipeline taking most of them; bounded at depths that see
     # whole frames)
