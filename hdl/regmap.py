@@ -234,8 +234,8 @@ REGISTERS = REGISTERS + (
               reset="lean"),
         Field("lut_multipliers", 8, 16, "multipliers built from LUTs (past the DSP budget)",
               reset="lut_multipliers"))),
-    Register("FRAMES_STARTED", 0x027, "R", "frames that took their configuration and mask "
-             "(started, or rejected) since reset; wraps modulo 2**32", (
+    Register("FRAMES_STARTED", 0x027, "R", "frames that started (took their configuration and "
+             "any committed mask) or were rejected, since reset; wraps modulo 2**32", (
                  Field("count", 0, 32, "a frame's sequence number: the host waits for it to "
                                        "pass a frame before applying the next frame's "
                                        "configuration (docs/core.md)"),)),

@@ -136,8 +136,8 @@ class WindowGenerator(wiring.Component):
     busy : Out(1)                a frame is being received or windows are being produced
     start : Out(1)               a frame starts (the writer takes its configuration); ``busy``
                                  covers it from the next cycle
-    taken : Out(1)               a frame takes its configuration and mask: it starts, or it is
-                                 rejected (the host's FRAMES_STARTED count)
+    taken : Out(1)               a frame starts (``start``) or is rejected: the host's
+                                 FRAMES_STARTED count
     """
 
     def __init__(self, params):
