@@ -76,6 +76,23 @@ def test_the_deployed_layer_runs_bit_exact_on_verilator(trained, tmp_path):
     assert r["accuracy_deployed"] == np.mean(labels == data[3])
 
 
+def test_zero_padding_deploys_with_every_padding_tap_skipped(tmp_path):
+    """Fair accounting: a zero-padding layer runs on the core with every padding block masked
+    out (the same outputs), so the core's mask counter reports every padding MAC as skipped:
+    the training table's "MACs skipped" (golden.work_counts(...).macs_skippable)."""
+    x_train, y_train, x_test, y_test = load_digits()
+    data = (x_train[:128], y_train[:128], x_test[:8], y_test[:8])
+    result = train(TrainConfig(variant="zero", epochs=1), data)
+    r = deploy(result, data, tmp_path / "layer")
+    assert r["exact"] and r["report"] == []
+    c = result.config
+    counts = golden.work_counts(8, 8, cin=1, cout=c.channels, kernel=c.kernel,
+                                padding=c.padding, mask=result.mask, block=c.block,
+                                mode=c.mode, frames=8)
+    assert counts.macs_padding_skipped == 0 < counts.macs_skippable
+    assert r["macs_skipped_mask"] == counts.macs_skippable
+
+
 def _hex(path, width):
     """A $readmemh image's values, as two's complement of ``width`` bits."""
     values = [int(v, 16) for v in path.read_text().split()]
