@@ -5,7 +5,8 @@ formats they use are defined once, in :mod:`golden.fixed`, and described in ``do
 """
 
 from . import fixed
-from .blocks import block_grid_shape, check_mask, keep_map, padding_blocks, padding_map
+from .blocks import (block_grid_shape, check_mask, keep_map, padding_blocks, padding_map,
+                     random_block_mask)
 from .conv import masked_conv2d, masked_input, output_size, requantize
 from .padding import MODES, Padding, normalize_padding, pad2d, pad2d_backward
 from .relevance import (MaskUpdate, block_relevance, block_relevance_fixed, generate_mask,
@@ -19,6 +20,7 @@ __all__ = [
     "fixed",
     "MODES", "Padding", "normalize_padding", "pad2d", "pad2d_backward",
     "block_grid_shape", "check_mask", "keep_map", "padding_blocks", "padding_map",
+    "random_block_mask",
     "masked_conv2d", "masked_input", "output_size", "requantize",
     "WorkCounts", "tap_use", "work_counts", "padding_known_zero", "skipping_mask",
     "block_relevance", "normalize_scores", "generate_mask", "MaskUpdate", "mask_update",

@@ -12,7 +12,8 @@ import numpy as np
 from ._check import check_int
 from .padding import normalize_padding, source_indices
 
-__all__ = ["block_grid_shape", "padding_map", "padding_blocks", "check_mask", "keep_map"]
+__all__ = ["block_grid_shape", "padding_map", "padding_blocks", "check_mask", "keep_map",
+           "random_block_mask"]
 
 
 def block_grid_shape(height, width, padding, block):
@@ -44,6 +45,21 @@ def padding_blocks(height, width, padding, block):
     out = np.zeros(grid, dtype=bool)
     np.logical_or.at(out, (rows[:, None], cols[None, :]), pad)
     return out
+
+
+def random_block_mask(height, width, padding, block, included, rng):
+    """A block mask that includes exactly ``included`` padding blocks, drawn uniformly by
+    ``rng`` (a numpy Generator); blocks without padding are 1. The baseline of a learned mask
+    with that many blocks included: the same density, blocks chosen by chance."""
+    pad = padding_blocks(height, width, padding, block)
+    included = check_int("included", included, minimum=0)
+    if included > pad.sum():
+        raise ValueError(f"included must be at most the {int(pad.sum())} padding blocks, "
+                         f"not {included}")
+    mask = ~pad
+    chosen = rng.choice(np.flatnonzero(pad), size=included, replace=False)
+    mask.flat[chosen] = True
+    return mask
 
 
 def check_mask(mask, height, width, padding, block):

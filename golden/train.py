@@ -20,7 +20,7 @@ import numpy as np
 
 from . import fixed
 from ._check import check_choice, check_int
-from .blocks import block_grid_shape, padding_blocks
+from .blocks import block_grid_shape, padding_blocks, random_block_mask
 from .nn import AvgPool2, Dense, MaskedConv2d, ReLU, softmax_cross_entropy
 from .relevance import mask_update, mask_update_fixed, quantize_gradients
 from .threshold import DIRECTIONS
@@ -54,6 +54,10 @@ class TrainConfig:
     threshold_lr: float = 0.05      #: learning rate of the threshold update
     mask_interval: int = 8          #: steps between mask updates (each uses that step's batch)
     numerics: str = "fixed"         #: "fixed" (hardware twin) or "float" (the seed's pseudocode)
+    #: static variants: train and test with a fixed random mask that includes this many padding
+    #: blocks (golden.random_block_mask, drawn from the seed apart from the network's draws),
+    #: the baseline of a learned mask of that density; None: every block included
+    random_included: int = None
 
     def __post_init__(self):
         check_choice("variant", self.variant, tuple(VARIANTS))
@@ -61,6 +65,11 @@ class TrainConfig:
         for name in ("epochs", "batch", "channels", "kernel", "block", "mask_interval"):
             check_int(name, getattr(self, name), minimum=1)
         check_int("padding", self.padding, minimum=0)
+        if self.random_included is not None:
+            check_int("random_included", self.random_included, minimum=0)
+            if VARIANTS[self.variant][1] is not None:
+                raise ValueError(f"random_included is for the static variants, not "
+                                 f"{self.variant!r}, which learns its mask")
 
     @property
     def mode(self):
@@ -168,6 +177,12 @@ def train(config, data, *, learner=None, progress=None):
                               direction=config.direction, numerics=config.numerics)
     result = TrainResult(config, 0.0, layers=layers)
     result.pad_blocks = padding_blocks(height, width, config.padding, config.block)
+    if config.random_included is not None:
+        # (its own random stream: the network starts as the same seed's other variants do)
+        conv.set_mask(random_block_mask(height, width, config.padding, config.block,
+                                        config.random_included,
+                                        np.random.default_rng((config.seed, 1))),
+                      height, width)
     if dynamic:
         result.thresholds.append(learner.threshold)
         result.included.append(1.0)

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from padmask import golden
 from padmask.golden import mask_update_fixed, quantize_gradients
 from padmask.golden.train import MaskLearner, TrainConfig, load_digits, train
 from padmask.sim import cli
@@ -43,6 +44,38 @@ def test_static_variants_use_every_block_and_differ_by_padding(data):
     assert len(set(losses.values())) == 3
 
 
+def test_random_mask_baseline_includes_exactly_the_given_blocks(data):
+    """A static variant with ``random_included``: a fixed random mask of that many padding
+    blocks (the baseline of a learned mask of that density), the same for the same seed, other
+    blocks for another seed, and the network starts as the unmasked variant's does."""
+    pad = golden.padding_blocks(8, 8, 2, 2)
+    runs = [train(TrainConfig(variant="reflect", epochs=1, random_included=n, seed=seed), data)
+            for n, seed in ((7, 0), (7, 0), (7, 1), (0, 0))]
+    for r, n in zip(runs, (7, 7, 7, 0)):
+        assert r.mask[pad].sum() == n and r.mask[~pad].all()
+        assert not r.thresholds and not r.masks
+    assert np.array_equal(runs[0].mask, runs[1].mask)
+    assert runs[0].test_accuracy == runs[1].test_accuracy
+    assert not np.array_equal(runs[0].mask, runs[2].mask)
+    # the mask reaches the result: with none of the padding included, reflect padding is zero
+    # padding
+    zero = train(TrainConfig(variant="zero", epochs=1), data)
+    assert runs[3].epoch_losses == pytest.approx(zero.epoch_losses, rel=1e-12)
+    assert runs[0].epoch_losses != zero.epoch_losses
+
+
+def test_random_block_mask_draws_uniformly():
+    rng = np.random.default_rng(5)
+    pad = golden.padding_blocks(6, 6, 1, 2)
+    counts = sum(golden.random_block_mask(6, 6, 1, 2, 3, rng).astype(int) for _ in range(4000))
+    share = counts[pad] / 4000
+    assert np.allclose(share, 3 / pad.sum(), atol=0.04)   # every padding block equally likely
+    assert (counts[~pad] == 4000).all()
+    with pytest.raises(ValueError, match=f"included must be at most the {pad.sum()} padding "
+                                         "blocks, not 99"):
+        golden.random_block_mask(6, 6, 1, 2, 99, rng)
+
+
 def test_training_learns(data):
     result = train(TrainConfig(variant="dynamic-pseudocode", epochs=4), data)
     assert result.epoch_losses[-1] < result.epoch_losses[0]
@@ -73,6 +106,11 @@ def test_bad_config():
         TrainConfig(variant="dynamic")
     with pytest.raises(ValueError, match="epochs must be at least 1, not 0"):
         TrainConfig(epochs=0)
+    with pytest.raises(ValueError, match="random_included is for the static variants, not "
+                                         "'dynamic-prose', which learns its mask"):
+        TrainConfig(variant="dynamic-prose", random_included=3)
+    with pytest.raises(ValueError, match="random_included must be at least 0, not -1"):
+        TrainConfig(variant="zero", random_included=-1)
 
 
 def test_train_command_prints_table_and_writes_plots(tmp_path, capsys):
