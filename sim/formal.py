@@ -48,6 +48,15 @@ def _bits(value):
     return value.as_value() if hasattr(value, "as_value") else Value.cast(value)
 
 
+def _held(m, valid, ready, payload, domain="sync"):
+    """The stream rule, as an expression to assume of a producer or assert of a unit: after a
+    cycle with ``valid & ~ready``, ``valid`` is still high and ``payload`` unchanged."""
+    bits = _bits(payload)
+    stalled, previous = Signal(), Signal(len(bits))
+    m.d[domain] += [stalled.eq(valid & ~ready), previous.eq(bits)]
+    return ~stalled | (valid & (bits == previous))
+
+
 class StreamContract(Elaboratable):
     """The stream contract around ``dut``.
 
@@ -79,14 +88,8 @@ class StreamContract(Elaboratable):
             self.rules(m, dut)
 
         # hold while stalled: assumed of the producer, asserted of the unit
-        i_stall, i_prev = Signal(), Signal(width)
-        o_stall, o_prev = Signal(), Signal(len(o_bits))
-        m.d.sync += [i_stall.eq(i_valid & ~i_ready), i_prev.eq(i_bits),
-                     o_stall.eq(o_valid & ~o_ready), o_prev.eq(o_bits)]
-        with m.If(i_stall):
-            m.d.comb += Assume(i_valid & (i_bits == i_prev))
-        with m.If(o_stall):
-            m.d.comb += Assert(o_valid & (o_bits == o_prev))
+        m.d.comb += [Assume(_held(m, i_valid, i_ready, i_bits)),
+                     Assert(_held(m, o_valid, o_ready, o_bits))]
 
         # counts in and out
         w = self.count_width
@@ -150,20 +153,13 @@ class AxiLiteContract(Elaboratable):
         }
         for valid, ready, payload in channels.values():
             bits = Cat(*payload)
-            m.d.comb += [valid.eq(AnySeq(1)), bits.eq(AnySeq(len(bits)))]
-            stall, prev = Signal(), Signal(len(bits))
-            m.d.sync += [stall.eq(valid & ~ready), prev.eq(bits)]
-            with m.If(stall):
-                m.d.comb += Assume(valid & (bits == prev))
+            m.d.comb += [valid.eq(AnySeq(1)), bits.eq(AnySeq(len(bits))),
+                         Assume(_held(m, valid, ready, bits))]
         m.d.comb += [dut.bready.eq(AnySeq(1)), dut.rready.eq(AnySeq(1)),
                      dut.bus.r_data.eq(AnySeq(32))]
         for valid, ready, payload in ((dut.bvalid, dut.bready, [dut.bresp]),
                                       (dut.rvalid, dut.rready, [dut.rdata, dut.rresp])):
-            bits = Cat(*payload)
-            stall, prev = Signal(), Signal(len(bits))
-            m.d.sync += [stall.eq(valid & ~ready), prev.eq(bits)]
-            with m.If(stall):
-                m.d.comb += Assert(valid & (bits == prev))
+            m.d.comb += Assert(_held(m, valid, ready, Cat(*payload)))
         counts = {}
         for name, (valid, ready) in {"aw": (dut.awvalid, dut.awready),
                                      "w": (dut.wvalid, dut.wready),
@@ -589,21 +585,19 @@ class CoreContract(Elaboratable):
         if self.clock:
             m.domains.check = cd = ClockDomain("check", reset_less=True)
             m.d.comb += cd.clk.eq(self.clock(dut))
-            sync = m.d.check
+            domain = "check"
         else:
-            sync = m.d.sync
+            domain = "sync"
             m.d.comb += Assume(~ResetSignal())
+        sync = m.d[domain]
         m.d.comb += [i_valid.eq(AnySeq(1)), o_ready.eq(AnySeq(1)),
                      i_data.eq(AnySeq(len(i_data)) if self.bound is None else 0)]
         m.d.comb += idle   # (bus idle, no parameter load)
         if self.params is not None:   # parameter loads at any time, under the stream rules
             valid, ready, payload = self.params(dut)
             bits = _bits(payload)
-            p_stall, p_prev = Signal(), Signal(len(bits))
-            m.d.comb += [valid.eq(AnySeq(1)), bits.eq(AnySeq(len(bits)))]
-            sync += [p_stall.eq(valid & ~ready), p_prev.eq(bits)]
-            with m.If(p_stall):
-                m.d.comb += Assume(valid & (bits == p_prev))
+            m.d.comb += [valid.eq(AnySeq(1)), bits.eq(AnySeq(len(bits))),
+                         Assume(_held(m, valid, ready, bits, domain))]
         w = self.width
         n_in, n_out = Signal(w), Signal(w)
         taken_in, taken_out = i_valid & i_ready, o_valid & o_ready
@@ -612,18 +606,11 @@ class CoreContract(Elaboratable):
         with m.If(taken_out):
             sync += n_out.eq(n_out + 1)
         # the producer: holds while stalled, last on every frame-th beat
-        i_stall, i_prev = Signal(), Signal(len(i_data))
-        sync += [i_stall.eq(i_valid & ~i_ready), i_prev.eq(i_data)]
-        with m.If(i_stall):
-            m.d.comb += Assume(i_valid & (i_data == i_prev))
-        m.d.comb += [i_last.eq(n_in % self.frame == self.frame - 1),
+        m.d.comb += [Assume(_held(m, i_valid, i_ready, i_data, domain)),
+                     i_last.eq(n_in % self.frame == self.frame - 1),
                      Assume(n_in != (1 << w) - 1)]
         # the core's output
-        o_stall, o_prev = Signal(), Signal(len(o_bits))
-        sync += [o_stall.eq(o_valid & ~o_ready), o_prev.eq(o_bits)]
-        with m.If(o_stall):
-            m.d.comb += Assert(o_valid & (o_bits == o_prev))
-        m.d.comb += Assert(n_out <= n_in)
+        m.d.comb += [Assert(_held(m, o_valid, o_ready, o_bits, domain)), Assert(n_out <= n_in)]
         with m.If(taken_out):
             m.d.comb += Assert(o_end == (n_out % self.frame == self.frame - 1))
         ends, value = Signal(2), Signal()
@@ -748,22 +735,15 @@ class UnitStreams(Elaboratable):
         driven = set()
         for port in self.inputs(dut):
             bits = _bits(port.payload)
-            m.d.comb += [port.valid.eq(AnySeq(1)), bits.eq(AnySeq(len(bits)))]
-            stall, prev = Signal(), Signal(len(bits))
-            m.d.sync += [stall.eq(port.valid & ~port.ready), prev.eq(bits)]
-            with m.If(stall):
-                m.d.comb += Assume(port.valid & (bits == prev))
+            m.d.comb += [port.valid.eq(AnySeq(1)), bits.eq(AnySeq(len(bits))),
+                         Assume(_held(m, port.valid, port.ready, bits))]
             driven.add(id(port))
         for port in self.outputs(dut):
-            bits = _bits(port.payload)
-            m.d.comb += port.ready.eq(AnySeq(1))
-            stall, prev = Signal(), Signal(len(bits))
-            m.d.sync += [stall.eq(port.valid & ~port.ready), prev.eq(bits)]
-            with m.If(stall):
-                m.d.comb += Assert(port.valid & (bits == prev))
+            m.d.comb += [port.ready.eq(AnySeq(1)),
+                         Assert(_held(m, port.valid, port.ready, port.payload))]
             driven.add(id(port))
         for path, member, port in dut.signature.flatten(dut):
-            if member.flow == In and not any(id(getattr(dut, path[0])) == d for d in driven):
+            if member.flow == In and id(getattr(dut, path[0])) not in driven:
                 bits = _bits(port)
                 m.d.comb += bits.eq(AnySeq(len(bits)))
         if self.rules:
@@ -851,10 +831,7 @@ def _learning(broken=False):
 
     def rules(m, dut):
         scores = dut.o_scores
-        stall, prev = Signal(), Signal(len(_bits(scores.payload)))
-        m.d.sync += [stall.eq(scores.valid & ~scores.ready), prev.eq(_bits(scores.payload))]
-        with m.If(stall):
-            m.d.comb += Assert(scores.valid & (_bits(scores.payload) == prev))
+        m.d.comb += Assert(_held(m, scores.valid, scores.ready, scores.payload))
         # the environment (the core): a committed mask starts to wait only after a commit of the
         # units' own, or a host commit, which the register block refuses while the units are
         # busy (its property above)
