@@ -1,7 +1,9 @@
 """Minimal NumPy layers for training a CNN with dynamic padding masking (float64).
 
 Only what the training procedure needs: a masked convolution (the golden forward pass, with its
-backward pass), ReLU, 2x2 average pooling, a dense layer and softmax cross-entropy.
+backward pass), ReLU, 2x2 average pooling, a dense layer and softmax cross-entropy for
+classification; a per-pixel dense layer (a 1x1 convolution) and the mean squared error for
+denoising.
 """
 
 import numpy as np
@@ -10,7 +12,8 @@ from .blocks import check_mask
 from .conv import conv2d_backward, conv_padded, masked_input
 from .padding import normalize_padding, pad2d_backward
 
-__all__ = ["MaskedConv2d", "ReLU", "AvgPool2", "Dense", "softmax_cross_entropy"]
+__all__ = ["MaskedConv2d", "ReLU", "AvgPool2", "Dense", "PixelDense", "softmax_cross_entropy",
+           "mean_squared_error"]
 
 
 class MaskedConv2d:
@@ -94,6 +97,33 @@ class Dense:
 
     def params(self):
         return [(self.w, "grad_w"), (self.b, "grad_b")]
+
+
+class PixelDense:
+    """The same dense layer at every pixel (a 1x1 convolution), ``(N, Cin, H, W) -> (N, Cout,
+    H, W)``. Starts small, so a residual network starts near the identity."""
+
+    def __init__(self, cin, cout, *, rng, scale=0.1):
+        self.w = rng.normal(0.0, scale * np.sqrt(1.0 / cin), (cout, cin))
+        self.b = np.zeros(cout)
+
+    def forward(self, x):
+        self.x = x
+        return np.einsum("nchw,oc->nohw", x, self.w) + self.b[:, None, None]
+
+    def backward(self, grad):
+        self.grad_w = np.einsum("nohw,nchw->oc", grad, self.x)
+        self.grad_b = grad.sum(axis=(0, 2, 3))
+        return np.einsum("nohw,oc->nchw", grad, self.w)
+
+    def params(self):
+        return [(self.w, "grad_w"), (self.b, "grad_b")]
+
+
+def mean_squared_error(prediction, target):
+    """Mean squared error over every element and its gradient with respect to ``prediction``."""
+    diff = prediction - target
+    return float((diff ** 2).mean()), 2.0 * diff / diff.size
 
 
 def softmax_cross_entropy(logits, labels):

@@ -94,13 +94,15 @@ class MaskUpdate(NamedTuple):
     pad_blocks: np.ndarray  #: blocks that hold padding pixels
 
 
-def mask_update(grad, padding, block, threshold, learning_rate, direction="pseudocode"):
-    """One float mask update: scores, mask against ``threshold``, then the new threshold."""
+def mask_update(grad, padding, block, threshold, learning_rate, direction="pseudocode",
+                target=None):
+    """One float mask update: scores, mask against ``threshold``, then the new threshold
+    (``target``: the density rule's share of included padding blocks)."""
     relevance, pad_blocks = block_relevance(grad, padding, block)
     scores = normalize_scores(relevance, pad_blocks)
     mask = generate_mask(scores, threshold, pad_blocks)
     new = update_threshold(scores[pad_blocks & ~mask], scores[pad_blocks & mask], threshold,
-                           learning_rate, direction)
+                           learning_rate, direction, target)
     return MaskUpdate(mask, new, scores, relevance, pad_blocks)
 
 
@@ -147,11 +149,12 @@ def normalize_scores_fixed(relevance, pad_blocks):
     return (relevance * fixed.ONE) // top
 
 
-def mask_update_fixed(grad, padding, block, threshold, learning_rate, direction="pseudocode"):
+def mask_update_fixed(grad, padding, block, threshold, learning_rate, direction="pseudocode",
+                      target=None):
     """One fixed-point mask update on raw codes; the hardware's bit-exact twin."""
     relevance, pad_blocks = block_relevance_fixed(grad, padding, block)
     scores = normalize_scores_fixed(relevance, pad_blocks)
     mask = generate_mask(scores, threshold, pad_blocks)
     terms = threshold_update_fixed(scores[pad_blocks & ~mask], scores[pad_blocks & mask],
-                                   threshold, learning_rate, direction)
+                                   threshold, learning_rate, direction, target)
     return MaskUpdate(mask, terms.threshold, scores, relevance, pad_blocks)

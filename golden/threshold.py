@@ -1,4 +1,4 @@
-"""Threshold update: the seed's pseudocode in float, and its fixed-point twin.
+"""Threshold update: the seed's pseudocode in float, and its fixed-point twin; a density rule.
 
 Float (the seed, verbatim)::
 
@@ -12,8 +12,21 @@ threshold. ``direction="prose"`` follows the seed's prose instead: when masked-o
 more gradient, *include more padding*; since raising the threshold includes less, the prose's
 intent is ``threshold -= (avg_out - avg_in) * learning_rate``, which can only raise it.
 
+``direction="density"`` is the user's knob, not the seed's: it steers the threshold toward a
+chosen share ``target`` of included padding blocks, by the same step::
+
+    share = n_in / (n_in + n_out)
+    delta = (share - target) * learning_rate
+    threshold = clamp(threshold + delta, 0, 1)
+
+Too many blocks included raises the threshold (fewer scores reach it), too few lowers it. The
+mask keeps the blocks with the highest relevance; only how many is chosen. At rest the share sits
+within a block of the target (a step smaller than the gap between neighbouring scores no longer
+changes the mask).
+
 Empty sets (no masked-out block, or no included block): there is nothing to compare, the
-threshold is returned unchanged (the pseudocode would produce NaN).
+threshold is returned unchanged (the pseudocode would produce NaN). The density rule needs only
+one padding block; with none it returns the threshold unchanged.
 
 Fixed point (hardware twin; formats in :mod:`golden.fixed`): scores and the threshold are
 ``UQ(1, 15)`` raw codes in ``0..2**15``, the learning rate ``UQ(0, 16)``::
@@ -23,6 +36,14 @@ Fixed point (hardware twin; formats in :mod:`golden.fixed`): scores and the thre
     gap     = avg_out - avg_in   (prose: avg_in - avg_out)  SQ(2, 15)
     delta   = round_half_up(gap * lr / 2**16)               SQ(2, 15)
     threshold = clamp(threshold + delta, 0, 2**15)          UQ(1, 15)
+
+and for the density rule (``target`` a ``UQ(1, 15)`` code, the second division replaced)::
+
+    share = floor(n_in * 2**15 / (n_in + n_out))            UQ(1, 15)
+    gap   = share - target                                  SQ(2, 15)
+
+then ``delta`` and the clamp as above. Its terms report ``avg_in`` 0 (not computed) and the
+comparison rules report ``share`` 0.
 """
 
 from typing import NamedTuple
@@ -35,7 +56,7 @@ from ._check import check_choice
 __all__ = ["DIRECTIONS", "update_threshold", "ThresholdTerms", "threshold_update_fixed",
            "update_threshold_fixed"]
 
-DIRECTIONS = ("pseudocode", "prose")
+DIRECTIONS = ("pseudocode", "prose", "density")
 
 
 def _real(name, value):
@@ -47,9 +68,18 @@ def _real(name, value):
     return value
 
 
+def _target(direction, target, convert):
+    if direction != "density":
+        return None
+    if target is None:
+        raise ValueError("target must be given for direction 'density'")
+    return convert(target)
+
+
 def update_threshold(masked_out_gradients, included_gradients, threshold, learning_rate,
-                     direction="pseudocode"):
-    """The seed's threshold update (float). See the module docstring."""
+                     direction="pseudocode", target=None):
+    """The seed's threshold update (float), or the density rule toward ``target`` (a share of
+    included padding blocks in [0, 1]). See the module docstring."""
     threshold = _real("threshold", threshold)
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"threshold must be within [0, 1], not {threshold!r}")
@@ -57,8 +87,14 @@ def update_threshold(masked_out_gradients, included_gradients, threshold, learni
     if learning_rate < 0:
         raise ValueError(f"learning_rate must be non-negative, not {learning_rate!r}")
     check_choice("direction", direction, DIRECTIONS)
+    target = _target(direction, target, lambda t: _share("target", t))
     out = np.asarray(masked_out_gradients, dtype=np.float64).ravel()
     inc = np.asarray(included_gradients, dtype=np.float64).ravel()
+    if direction == "density":
+        if out.size + inc.size == 0:
+            return threshold
+        gap = inc.size / (out.size + inc.size) - target
+        return float(min(1.0, max(0.0, threshold + gap * learning_rate)))
     if out.size == 0 or inc.size == 0:
         return threshold
     gap = out.mean() - inc.mean()
@@ -67,12 +103,20 @@ def update_threshold(masked_out_gradients, included_gradients, threshold, learni
     return float(min(1.0, max(0.0, threshold + gap * learning_rate)))
 
 
+def _share(name, value):
+    value = _real(name, value)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be within [0, 1], not {value!r}")
+    return value
+
+
 class ThresholdTerms(NamedTuple):
     """Every intermediate of the fixed-point update (raw codes), for checking hardware."""
     threshold: int
     avg_out: int
-    avg_in: int
+    avg_in: int     #: 0 under the density rule (its second division computes the share)
     delta: int
+    share: int = 0  #: density rule only: floor(n_in * 2**15 / (n_in + n_out))
 
 
 def _raw_scores(name, values):
@@ -95,15 +139,27 @@ def _raw_int(name, value, lo, hi, shape):
 
 
 def threshold_update_fixed(masked_out_scores, included_scores, threshold, learning_rate,
-                           direction="pseudocode"):
-    """Fixed-point threshold update with its intermediates. See the module docstring."""
+                           direction="pseudocode", target=None):
+    """Fixed-point threshold update with its intermediates; ``target`` (density rule only) is a
+    raw ``UQ(1, 15)`` code. See the module docstring."""
     threshold = _raw_int("threshold", threshold, 0, fixed.ONE, fixed.THRESHOLD)
     learning_rate = _raw_int("learning_rate", learning_rate, 0, fixed.LEARNING_RATE.max_raw,
                              fixed.LEARNING_RATE)
     check_choice("direction", direction, DIRECTIONS)
+    target = _target(direction, target,
+                     lambda t: _raw_int("target", t, 0, fixed.ONE, fixed.THRESHOLD))
     out = _raw_scores("masked_out_scores", masked_out_scores)
     inc = _raw_scores("included_scores", included_scores)
     avg_out = int(out.sum()) // out.size if out.size else 0
+    if direction == "density":
+        total = out.size + inc.size
+        if total == 0:
+            return ThresholdTerms(threshold, avg_out, 0, 0, 0)
+        share = (inc.size << fixed.THRESHOLD.f_bits) // total
+        delta = int(fixed.round_shift((share - target) * learning_rate,
+                                      fixed.LEARNING_RATE.f_bits))
+        new = min(fixed.ONE, max(0, threshold + delta))
+        return ThresholdTerms(new, avg_out, 0, delta, share)
     avg_in = int(inc.sum()) // inc.size if inc.size else 0
     if out.size == 0 or inc.size == 0:
         return ThresholdTerms(threshold, avg_out, avg_in, 0)
@@ -114,7 +170,7 @@ def threshold_update_fixed(masked_out_scores, included_scores, threshold, learni
 
 
 def update_threshold_fixed(masked_out_scores, included_scores, threshold, learning_rate,
-                           direction="pseudocode"):
+                           direction="pseudocode", target=None):
     """Fixed-point twin of :func:`update_threshold` on raw codes; returns the new threshold."""
     return threshold_update_fixed(masked_out_scores, included_scores, threshold, learning_rate,
-                                  direction).threshold
+                                  direction, target).threshold

@@ -200,6 +200,7 @@ class ConvCore(wiring.Component):
                 learning.hold.eq(regs.config_settling),
                 learning.learning_rate.eq(regs.learning_rate),
                 learning.direction.eq(regs.direction),
+                learning.target.eq(regs.target),
                 learning.threshold_w_data.eq(regs.threshold_w_data),
                 learning.threshold_w_en.eq(regs.threshold_w_en),
                 regs.threshold.eq(learning.threshold),
@@ -213,9 +214,10 @@ class ConvCore(wiring.Component):
                 regs.error_in.threshold.eq(learning.error.threshold_range),
                 regs.error_in.learn_config.eq(learning.error.config),
             ]
-            # The register block refuses shadow-bank writes, commits and LEARNING writes while
-            # an update runs. A registered copy of ``busy`` is early enough: an update writes
-            # the shadow bank and reads the rate only many cycles after it became busy.
+            # The register block refuses shadow-bank writes, commits and LEARNING and TARGET
+            # writes while an update runs. A registered copy of ``busy`` is early enough: an
+            # update writes the shadow bank and reads the rate, direction and target only many
+            # cycles after it became busy.
             learning_busy = Signal()
             m.d.sync += learning_busy.eq(learning.busy)
             m.d.comb += regs.learning_busy.eq(learning_busy)

@@ -10,7 +10,10 @@ stores it. The convolution datapath is not involved: frames keep flowing while a
 While an update runs (``busy``), the gradient stream is not accepted after its ``last`` value
 (backpressure: a second update waits, nothing is lost), and host writes to the threshold are
 ignored with the ``busy_write`` error pulse. A host threshold above 1.0 (code 2**15) is ignored
-with the ``threshold_range`` error pulse. The learning rate (``UQ(0, 16)``) has no invalid code.
+with the ``threshold_range`` error pulse. The learning rate (``UQ(0, 16)``) has no invalid code;
+the direction (0 pseudocode, 1 prose, 2 density) and the density rule's ``target`` share
+(``UQ(1, 15)``) come checked from the register block (LEARNING, TARGET), like the rate, and are
+read when the threshold unit starts.
 The mask is written only while ``bank_busy`` is low (no committed mask waiting for its frame);
 the update waits for it before its score pass.
 
@@ -64,7 +67,8 @@ class MaskLearning(wiring.Component):
             "hold": In(1),
             "bank_busy": In(1),
             "learning_rate": In(fixed.LEARNING_RATE.width),
-            "direction": In(1),
+            "direction": In(2),
+            "target": In(SCORE_WIDTH),
             "threshold_w_data": In(SCORE_WIDTH),
             "threshold_w_en": In(1),
             "threshold": Out(SCORE_WIDTH),
@@ -77,6 +81,7 @@ class MaskLearning(wiring.Component):
             "error": Out(learning_error_layout()),
             "avg_out": Out(SCORE_WIDTH),
             "avg_in": Out(SCORE_WIDTH),
+            "share": Out(SCORE_WIDTH),
             "delta": Out(self.updater.delta.shape()),
         })
 
@@ -141,7 +146,8 @@ class MaskLearning(wiring.Component):
                 m.d.comb += self.error.config.eq(invalid)
 
         # the threshold unit starts from a register (its start loads all its operands); the
-        # mask generator's totals, the threshold and the rate hold still meanwhile
+        # mask generator's totals, the threshold, the rate, direction and target hold still
+        # meanwhile
         start_update = Signal()
         m.d.sync += start_update.eq(gen.done)
         m.d.comb += [
@@ -155,9 +161,11 @@ class MaskLearning(wiring.Component):
             upd.threshold.eq(threshold),
             upd.learning_rate.eq(self.learning_rate),
             upd.direction.eq(self.direction),
+            upd.target.eq(self.target),
             self.threshold.eq(threshold),
             self.updates.eq(updates),
-            self.avg_out.eq(upd.avg_out), self.avg_in.eq(upd.avg_in), self.delta.eq(upd.delta),
+            self.avg_out.eq(upd.avg_out), self.avg_in.eq(upd.avg_in), self.share.eq(upd.share),
+            self.delta.eq(upd.delta),
             self.error.grad_length.eq(gen.error),
         ]
         with m.If(gen.done):

@@ -59,7 +59,7 @@ class CoreParams:
     bias_width: int = fixed.BIAS.width
     out_width: int = fixed.OUTPUT.width
     #: build the mask-learning units (without them the host writes every mask; the core then
-    #: has no ``i_grad`` port, and THRESHOLD and LEARNING read 0 and ignore writes)
+    #: has no ``i_grad`` port, and THRESHOLD, LEARNING and TARGET read 0 and ignore writes)
     learning: bool = True
     #: at most this many of the MAC array's multipliers are left to DSP blocks; the others
     #: are built from LUTs (shifts and adds), for parts with few DSP blocks. None: all.

@@ -15,9 +15,11 @@ error flag in the configuration, and the register's ERRORS flag is set at once; 
 configuration is applied is rejected (:mod:`hdl.frame_check`).
 
 Writes that are ignored, each with its error flag (docs/registers.md): reserved bits in CTRL or
-LEARNING, read-only or unmapped addresses (``bad_write``); LEARNING, a mask shadow word or a mask
-commit while a mask update runs (``busy_write``); a mask shadow word or a mask commit while a
-committed mask waits for its frame (``mask_pending``).
+LEARNING, LEARNING.direction 3, read-only or unmapped addresses (``bad_write``); a TARGET above
+1.0 or with reserved bits (``threshold``); LEARNING, TARGET, a mask shadow word or a mask commit
+while a mask update runs (``busy_write``); a mask shadow word or a mask commit while a committed
+mask waits for its frame (``mask_pending``). Without the learning units THRESHOLD, LEARNING and
+TARGET refuse every write (``bad_write``).
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value
@@ -90,6 +92,7 @@ class ControlRegisters(wiring.Component):
     bus : In(RegisterBus)
     config : Out(config layout)        the applied configuration
     learning_rate, direction : Out     LEARNING
+    target : Out(16)                   TARGET (the density rule's share)
     threshold_w_data, threshold_w_en : Out   a THRESHOLD write (the learning unit checks it)
     threshold : In(16)                 the current threshold, for reads
     learning_busy : In(1)              a mask update runs
@@ -115,7 +118,7 @@ class ControlRegisters(wiring.Component):
         super().__init__({
             "bus": In(RegisterBus()),
             "config": Out(config_layout(params)),
-            "learning_rate": Out(16), "direction": Out(1),
+            "learning_rate": Out(16), "direction": Out(2), "target": Out(16),
             "threshold_w_data": Out(16), "threshold_w_en": Out(1),
             "threshold": In(16), "learning_busy": In(1),
             "mask": Out(MaskHostSignature(mask_words)),
@@ -146,9 +149,13 @@ class ControlRegisters(wiring.Component):
         with m.If(settling != 0):
             m.d.sync += settling.eq(settling - 1)
         m.d.comb += self.config.eq(applied)
+        learning = by_name("LEARNING")
+        target_reg = by_name("TARGET")
         rate = Signal(16)
-        direction = Signal()
-        m.d.comb += [self.learning_rate.eq(rate), self.direction.eq(direction)]
+        direction = Signal(2)
+        target = Signal(16, init=target_reg.field("share").reset_value(p))
+        m.d.comb += [self.learning_rate.eq(rate), self.direction.eq(direction),
+                     self.target.eq(target)]
 
         # errors raised by this cycle's write (only the flags a write can raise: a signal with
         # bits nobody drives would be a constant-only process in the Verilog)
@@ -209,7 +216,7 @@ class ControlRegisters(wiring.Component):
                 with m.Case(by_name("COUNTER_OVERFLOW").addr):
                     m.d.comb += self.clear_overflow.eq(wdata)
                 if not p.learning:  # no learning units: nothing to set
-                    with m.Case(by_name("THRESHOLD").addr, by_name("LEARNING").addr):
+                    with m.Case(by_name("THRESHOLD").addr, learning.addr, target_reg.addr):
                         m.d.comb += pulse.bad_write.eq(1)
                 else:
                     with m.Case(by_name("THRESHOLD").addr):
@@ -218,14 +225,23 @@ class ControlRegisters(wiring.Component):
                         with m.Else():
                             m.d.comb += [self.threshold_w_data.eq(wdata),
                                          self.threshold_w_en.eq(1)]
-                    with m.Case(by_name("LEARNING").addr):
-                        learning = by_name("LEARNING")
-                        with m.If(wdata & learning.reserved):
+                    with m.Case(learning.addr):
+                        # (reserved bits or direction 3)
+                        with m.If(~_in_range(learning, wdata, p)):
                             m.d.comb += pulse.bad_write.eq(1)
                         with m.Elif(self.learning_busy):
                             m.d.comb += pulse.busy_write.eq(1)
                         with m.Else():
-                            m.d.sync += [rate.eq(wdata[:16]), direction.eq(wdata[16])]
+                            for f, store in zip(learning.fields, (rate, direction)):
+                                m.d.sync += store.eq(wdata[f.offset:f.offset + f.width])
+                    with m.Case(target_reg.addr):
+                        # (a share above 1.0 or reserved bits: checked first, as LEARNING's)
+                        with m.If(~_in_range(target_reg, wdata, p)):
+                            m.d.comb += pulse.threshold.eq(1)
+                        with m.Elif(self.learning_busy):
+                            m.d.comb += pulse.busy_write.eq(1)
+                        with m.Else():
+                            m.d.sync += target.eq(wdata[:16])
                 with m.Case(*range(MASK_SHADOW, MASK_SHADOW + words)):
                     with m.If(mask_locked):
                         refuse_mask_access()
@@ -263,6 +279,8 @@ class ControlRegisters(wiring.Component):
                 return self.threshold if p.learning else None
             if reg.name == "LEARNING":
                 return Cat(rate, direction) if p.learning else None
+            if reg.name == "TARGET":
+                return target if p.learning else None
             if reg.kind == "config":
                 return _word(reg, staged)
             if reg.name.startswith("APPLIED_"):

@@ -137,15 +137,15 @@ ERROR_BITS = (
                "(dropped up to last)"),
     ("param", "malformed parameter stream (see docs/core.md)"),
     ("grad_length", "a gradient update's last value not at the end of a plane"),
-    ("busy_write", "THRESHOLD, LEARNING, the mask shadow bank or a mask commit written during a "
-                   "mask update (ignored)"),
-    ("threshold", "THRESHOLD written above 1.0 (ignored)"),
+    ("busy_write", "THRESHOLD, LEARNING, TARGET, the mask shadow bank or a mask commit written "
+                   "during a mask update (ignored)"),
+    ("threshold", "THRESHOLD or TARGET written above 1.0 (ignored)"),
     ("pad_value", "PAD_VALUE written outside the activation range; frames rejected while "
                   "applied"),
     ("mask_pending", "mask shadow bank or mask commit written while a committed mask waits for "
                      "its frame (ignored)"),
     ("bad_write", "write to a read-only or unmapped address, or with reserved bits set in CTRL "
-                  "or LEARNING (ignored)"),
+                  "or LEARNING, or LEARNING.direction 3 (ignored)"),
     ("learn_config", "gradients of a mask update arrived while the applied FRAME_SIZE or PADS "
                      "is invalid (the update is dropped)"),
 )
@@ -215,7 +215,7 @@ REGISTERS = (
                                   "ERRORS.busy_write, while an update runs)"),
     Register("LEARNING", 0x00F, "RW", "threshold learning", (
         Field("rate", 0, 16, "learning rate, UQ(0, 16)"),
-        Field("direction", 16, 1, "0 pseudocode, 1 prose")),
+        Field("direction", 16, 2, "0 pseudocode, 1 prose, 2 density (toward TARGET)", hi=2)),
         error="bad_write", on_bad="the write is ignored (any write is ignored, with "
                                   "ERRORS.busy_write, while an update runs)"),
 ) + tuple(
@@ -239,6 +239,12 @@ REGISTERS = REGISTERS + (
                  Field("count", 0, 32, "a frame's sequence number: the host waits for it to "
                                        "pass a frame before applying the next frame's "
                                        "configuration (docs/core.md)"),)),
+    Register("TARGET", 0x028, "RW", "threshold learning: the density rule's target "
+             "(LEARNING.direction 2)", (
+        Field("share", 0, 16, "target share of included padding blocks for direction 2, "
+                              "UQ(1, 15)", reset=fixed.ONE // 2, hi=fixed.ONE),),
+        error="threshold", on_bad="the write is ignored (a write in range is ignored, with "
+                                  "ERRORS.busy_write, while an update runs)"),
 )
 
 #: configuration registers, staged by the host and applied as a whole

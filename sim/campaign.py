@@ -9,11 +9,13 @@ each one program of the harness (sim/verilator_harness.cpp):
   zero gating) and random masks; between two frames the host either waits for the core to be
   idle, or stages the next configuration and writes the next mask into the shadow bank while
   the previous frame streams, and applies and commits once it has started (FRAMES_STARTED);
-* **update**: the gradients of a mask update stream into ``i_grad`` while a frame runs; the
-  next frame runs on the learned mask (golden.mask_update_fixed), THRESHOLD is read back;
+* **update**: the gradients of a mask update stream into ``i_grad`` while a frame runs, under
+  any of the three threshold rules (the density rule toward a random TARGET); the next frame
+  runs on the learned mask (golden.mask_update_fixed), THRESHOLD is read back;
 * **illegal**: random register writes, legal and illegal (fields out of range, reserved bits,
-  read-only and unmapped addresses), sometimes applied and followed by a frame (rejected when
-  the applied configuration is invalid; processed when it is good);
+  LEARNING.direction 3, TARGET above 1.0, read-only and unmapped addresses), sometimes applied
+  and followed by a frame (rejected when the applied configuration is invalid; processed when
+  it is good); THRESHOLD and TARGET are read back;
 * **length**: a frame whose ``last`` comes early (the core completes it with zeros) or late
   (the extra beats are dropped);
 * **params**: a parameter reload with new channel counts, either idle or offered while a frame
@@ -78,7 +80,8 @@ KEYS = {
     "lost_beats": "expected output beats of good frames that never came",
     "duplicated_beats": "output beats beyond the golden model's (a duplicate or any extra beat)",
     "mismatched_beats": "output beats that differ from the golden model's",
-    "read_mismatches": "register reads (ERRORS, counters, THRESHOLD, reset values) that differ",
+    "read_mismatches": "register reads (ERRORS, counters, THRESHOLD, TARGET, reset values) "
+                       "that differ",
     "hangs": "episodes the watchdog stopped",
 }
 
@@ -293,6 +296,7 @@ class Campaign:
         """From reset: a configuration, weights, a mask; the registers as reset leaves them."""
         self.counters = dict.fromkeys(_CHECKED_COUNTERS, 0)
         self.threshold = fixed.ONE // 2
+        self.target = by_name("TARGET").field("share").reset
         self._taken, self._sequence = 0, {}   # frames since reset, and each one's count
         self.staged = {reg.name: word for reg, (_, word) in
                        zip(CONFIG_REGISTERS, config_writes(_reset_config(self.params)))}
@@ -366,11 +370,14 @@ class Campaign:
                                            * self.rng.random((1, hp, wp)))
         threshold = int(self.rng.integers(fixed.ONE // 4, 3 * fixed.ONE // 4))
         rate = int(self.rng.integers(0, 1 << 16))
-        direction = self.prng.choice(("pseudocode", "prose"))
+        direction = self.prng.choice(golden.DIRECTIONS)
         first = self._frame(cfg)
         self._started(first)
         self._w(Reg.LEARNING, encode(by_name("LEARNING"), rate=rate,
-                                     direction=int(direction == "prose")))
+                                     direction=golden.DIRECTIONS.index(direction)))
+        if direction == "density":   # (the other rules leave TARGET as it is)
+            self.target = self.prng.choice((0, fixed.ONE, self.prng.randint(0, fixed.ONE)))
+            self._w(Reg.TARGET, self.target)
         self._w(Reg.THRESHOLD, threshold)
         beats = gradient_beats(raw, cfg.padding)
         plane = len(beats) // raw.shape[0]
@@ -388,8 +395,11 @@ class Campaign:
             # a host write while the update runs: ignored, ERRORS.busy_write
             self._lines.append(f"until {int(Reg.STATUS):#x} {int(Status.LEARNING):#x} "
                                f"{int(Status.LEARNING):#x}")
-            if self.prng.random() < 0.5:
+            roll = self.prng.random()
+            if roll < 0.4:
                 self._w(Reg.THRESHOLD, self.prng.randint(0, fixed.ONE))
+            elif roll < 0.6:   # (in range: the update goes on with the TARGET it started on)
+                self._w(Reg.TARGET, self.prng.randint(0, fixed.ONE))
             else:
                 self._w(MASK_SHADOW + self.prng.randrange(self._words), self.prng.getrandbits(32))
             self._errors.add("busy_write")
@@ -407,7 +417,7 @@ class Campaign:
             self._lines.append("outputs")
             return
         learned = golden.mask_update_fixed(raw, cfg.padding, p.block, threshold, rate,
-                                           direction)
+                                           direction, self.target)
         self._lines += [f"sent {first}", f"gsent {update}"]
         self._wait(Status.LEARNING)
         # (the update writes the whole bank: blocks without padding, those outside the frame's
@@ -438,7 +448,8 @@ class Campaign:
                         [w for _, w in config_writes(self._random_cfg())]))
         for _ in range(self.prng.randint(1, 8)):
             kind = self.prng.choice(("config", "config", "config", "threshold", "learning",
-                                     "ctrl", "read_only", "unmapped", "shadow", "cross"))
+                                     "target", "ctrl", "read_only", "unmapped", "shadow",
+                                     "cross"))
             if kind == "cross":
                 # every field in range, the combination not (checked when applied): reflect
                 # with a pad >= the frame's edge, or a padded frame smaller than K
@@ -476,11 +487,20 @@ class Campaign:
                     self.threshold = word
                 else:
                     self._illegal("threshold")
-            elif kind == "learning":
-                word = self.prng.getrandbits(17 if self.prng.random() < 0.5 else 32)
+            elif kind == "learning":   # (18 bits: direction 3 a quarter of them)
+                word = self.prng.getrandbits(18 if self.prng.random() < 0.5 else 32)
                 self._w(Reg.LEARNING, word)
                 if not check(by_name("LEARNING"), word, p):
                     self._illegal("bad_write")
+            elif kind == "target":
+                word = self.prng.choice((self.prng.randint(0, fixed.ONE),
+                                         self.prng.randint(fixed.ONE + 1, 0xFFFF),
+                                         self.prng.getrandbits(32)))
+                self._w(Reg.TARGET, word)
+                if check(by_name("TARGET"), word, p):
+                    self.target = word
+                else:
+                    self._illegal("threshold")
             elif kind == "ctrl":
                 if self.prng.random() < 0.5:   # a reserved bit: the whole write is ignored
                     self._w(Reg.CTRL, self.prng.getrandbits(32) | 1 << 3)
@@ -520,6 +540,7 @@ class Campaign:
                 self._frame(_decode_config(self.applied))
             self._lines.append("outputs")
         self._rd(Reg.THRESHOLD, self.threshold, "THRESHOLD")
+        self._rd(Reg.TARGET, self.target, "TARGET")
 
     def _out_of_range(self, reg):
         """A word of ``reg`` with one field out of its valid range (the others zero)."""
@@ -596,6 +617,7 @@ class Campaign:
         p = self.params
         self._rd(Reg.ERRORS, 0, "ERRORS after reset")
         self._rd(Reg.THRESHOLD, fixed.ONE // 2, "THRESHOLD after reset")
+        self._rd(Reg.TARGET, by_name("TARGET").field("share").reset, "TARGET after reset")
         self._rd(Reg.APPLIED_FRAME_SIZE, p.max_height | p.max_width << 16,
                  "APPLIED_FRAME_SIZE after reset")
         self._rd(MASK_ACTIVE, mask_words(p, np.ones(p.grid_shape, bool))[0],

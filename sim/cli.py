@@ -10,6 +10,8 @@
 ``padmask formal``       formal properties of the units (SymbiYosys; the formal extra)
 ``padmask campaign``     fault campaign on Verilator: random frames, legal and illegal register
                          writes, resets, mask updates and reloads, against the golden model
+``padmask frontier``     held-out score against MACs skipped on every workload: learned,
+                         random and static masks (build/frontier.png)
 ``padmask regmap``       the register map as Markdown (docs/registers.md is its output)
 ``padmask ports``        the bare core's Verilog ports as Markdown (docs/ports.md)
 ``padmask bench golden`` throughput of the golden masked convolution (and ratio to PyTorch)
@@ -26,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-#: modules of the ``train`` extra: the digits data set, plots, progress bars
-TRAIN_EXTRA = {"sklearn": "scikit-learn", "matplotlib": "matplotlib", "tqdm": "tqdm"}
+#: modules of the ``train`` extra: the digits data set, plots, progress bars, the textures
+TRAIN_EXTRA = {"sklearn": "scikit-learn", "matplotlib": "matplotlib", "tqdm": "tqdm",
+               "skimage": "scikit-image"}
 
 
 def missing_train_extra():
@@ -180,6 +183,58 @@ def _train_hardware_runs(configs, data, args, tqdm):
             bar.update(1)
     bar.close()
     return results
+
+
+def _frontier(args):
+    if missing_train_extra():
+        raise SystemExit(_train_extra_message("frontier"))
+    import json
+
+    from tqdm import tqdm
+
+    from ..golden.workloads import WORKLOADS
+    from .frontier import format_table, plot_frontier, run_count, run_frontier
+    workloads = tuple(w for w in args.workloads.split(",") if w)
+    for name in workloads:
+        if name not in WORKLOADS:
+            raise SystemExit(f"padmask frontier: --workloads: unknown workload {name!r}; "
+                             f"choose from {', '.join(WORKLOADS)}")
+    try:
+        targets = tuple(float(t) for t in args.targets.split(",") if t)
+    except ValueError:
+        raise SystemExit(f"padmask frontier: --targets must be numbers, not {args.targets!r}")
+    if any(not 0 <= t <= 1 for t in targets):
+        raise SystemExit(f"padmask frontier: --targets must be shares within [0, 1], not "
+                         f"{args.targets!r}")
+    if args.draws < 1 or (args.epochs is not None and args.epochs < 1):
+        raise SystemExit("padmask frontier: --draws and --epochs must be at least 1")
+    if {"denoise", "textures"} & set(workloads):
+        if importlib.util.find_spec("skimage") is None:
+            raise SystemExit("padmask frontier: the denoise and textures workloads need "
+                             "scikit-image (the train extra): pip install 'padmask[train]'")
+    start = time.perf_counter()
+    bar = tqdm(total=run_count(workloads, args.seeds, targets, args.draws), unit="run",
+               desc="frontier", file=sys.stderr, disable=args.quiet or args.json)
+    points = run_frontier(workloads, seeds=args.seeds, targets=targets, draws=args.draws,
+                          epochs=args.epochs, workers=args.workers, progress=bar.update)
+    bar.close()
+    elapsed = time.perf_counter() - start
+    if args.json:
+        for point in points:
+            print(json.dumps(point))
+    else:
+        print(f"\nFrontier: {', '.join(workloads)}; {args.seeds} seeds, {args.draws} random "
+              f"mask(s) per learned run; {elapsed:.1f} s")
+        print(format_table(points))
+        print("(mean ± standard deviation over seeds; score: accuracy, or PSNR for denoise; "
+              "random: a mask with as many padding blocks included as the learned run's final "
+              "mask, same seed; learned masks are fixed for the last quarter of the epochs)")
+    if not args.no_plot:
+        path = Path(args.out) / "frontier.png"
+        plot_frontier(points, path)
+        if not args.json:
+            print(f"plot: {path}")
+    return 0
 
 
 def _simulate(args):
@@ -611,6 +666,26 @@ def build_parser():
     campaign.add_argument("--out", default="build/verilator",
                           help="where the Verilator model is built (cached)")
     campaign.set_defaults(run=_campaign)
+
+    frontier = sub.add_parser("frontier", help="held-out score against MACs skipped on "
+                                                "every workload: learned masks, random masks "
+                                                "of the same density, static masks")
+    frontier.add_argument("--workloads", default="digits,denoise,textures",
+                          help="comma-separated (default digits,denoise,textures)")
+    frontier.add_argument("--seeds", type=int, default=5, help="seeds per point (default 5)")
+    frontier.add_argument("--targets", default="0.25,0.5,0.75",
+                          help="target shares of included padding blocks for the density "
+                               "rule (default 0.25,0.5,0.75)")
+    frontier.add_argument("--draws", type=int, default=1,
+                          help="random masks per seed and learned run (default 1)")
+    frontier.add_argument("--epochs", type=int, default=None,
+                          help="override every workload's epochs (short runs)")
+    frontier.add_argument("--workers", type=int, default=2, help="parallel runs (default 2)")
+    frontier.add_argument("--json", action="store_true", help="one JSON object per point")
+    frontier.add_argument("--quiet", action="store_true", help="no progress bar")
+    frontier.add_argument("--no-plot", action="store_true", help="no build/frontier.png")
+    frontier.add_argument("--out", default="build", help="where frontier.png goes")
+    frontier.set_defaults(run=_frontier)
 
     regmap = sub.add_parser("regmap", help="the register map as Markdown (docs/registers.md)")
     regmap.add_argument("--output", default="", help="write to this file instead of stdout")

@@ -31,7 +31,7 @@ def train_hardware(config, data, progress=None, exe=None):
     height, width = data[0].shape[-2:]
     geometry = dict(height=height, width=width, padding=config.padding, block=config.block,
                     threshold=config.threshold, learning_rate=config.threshold_lr,
-                    direction=config.direction)
+                    direction=config.direction, target=config.target)
     if exe is None:
         learner = HardwareLearner(**geometry)
     else:

@@ -291,7 +291,8 @@ class _Wrapped(wiring.Component):
 
 def _threshold(broken=False):
     """Threshold-update unit: every threshold it produces lies in [0, 1], whatever its inputs
-    (sums, counts, learning rate, direction and a current threshold up to 1.0)."""
+    (sums, counts, learning rate, any of the four direction codes, any 16-bit target, and a
+    current threshold up to 1.0)."""
     from ..golden import fixed
     from ..hdl.params import CoreParams
     from ..hdl.threshold_update import ThresholdUpdater

@@ -10,6 +10,7 @@ from amaranth.sim import Simulator
 
 from .. import golden
 from ..golden import fixed
+from ..golden._check import check_choice
 from ..hdl.learning import MaskLearning, update_latency
 from ..hdl.mask_regfile import WORD, BlockMaskRegisterFile
 from ..hdl.params import CoreParams
@@ -46,7 +47,7 @@ class LearningTop(Elaboratable):
 class UpdateResult:
     words: list          #: shadow-bank words written by the update
     threshold: int       #: new threshold code
-    terms: tuple         #: (avg_out, avg_in, delta) of the threshold unit
+    terms: tuple         #: (avg_out, avg_in, delta, share) of the threshold unit
     scores: list         #: o_scores beats: (block, relevance, score, bit)
     end_cycles: int      #: cycles from the last gradient value to the end of the update
 
@@ -89,7 +90,8 @@ async def run_update(ctx, top, beats, *, rng=None, bubbles=0.0, collect_scores=T
             scores.append((payload.block, payload.relevance, payload.score, payload.bit))
         if not busy:
             break
-    terms = (ctx.get(learn.avg_out), ctx.get(learn.avg_in), ctx.get(learn.delta))
+    terms = (ctx.get(learn.avg_out), ctx.get(learn.avg_in), ctx.get(learn.delta),
+             ctx.get(learn.share))
     return UpdateResult(read_shadow(ctx, top), ctx.get(learn.threshold), terms, scores, cycles)
 
 
@@ -128,10 +130,12 @@ class HardwareLearner:
     learner does, streams the padding gradients through the simulated units, and returns the
     mask they wrote and the threshold they computed. Each update is also replayed by the golden
     model (:func:`golden.mask_update_fixed`); ``mismatches`` counts disagreements.
-    The simulation persists across updates (one elaboration per training run).
+    The simulation persists across updates (one elaboration per training run). ``target``: the
+    share of included padding blocks the "density" direction steers to (a float in [0, 1]).
     """
 
-    def __init__(self, *, height, width, padding, block, threshold, learning_rate, direction):
+    def __init__(self, *, height, width, padding, block, threshold, learning_rate, direction,
+                 target=0.5):
         padding = tuple(golden.normalize_padding(padding))
         self.padding, self.block, self.direction = padding, block, direction
         self.params = learning_params(height, width, padding, block)
@@ -139,6 +143,9 @@ class HardwareLearner:
         self.cfg = FrameConfig(height, width, padding=padding)
         self.threshold_raw = fixed.THRESHOLD.from_float(threshold)
         self.learning_rate_raw = fixed.LEARNING_RATE.from_float(learning_rate)
+        check_choice("direction", direction, golden.DIRECTIONS)
+        self.direction_code = golden.DIRECTIONS.index(direction)
+        self.target_raw = fixed.THRESHOLD.from_float(target)
         self.threshold = fixed.THRESHOLD.to_float(self.threshold_raw)
         self.mismatches = 0
         self.updates = 0
@@ -156,7 +163,8 @@ class HardwareLearner:
         learn = self._top.learn
         ctx.set(learn.geometry, self.cfg.register_value())
         ctx.set(learn.learning_rate, self.learning_rate_raw)
-        ctx.set(learn.direction, int(self.direction == "prose"))
+        ctx.set(learn.direction, self.direction_code)
+        ctx.set(learn.target, self.target_raw)
         ctx.set(learn.threshold_w_data, self.threshold_raw)
         ctx.set(learn.threshold_w_en, 1)
         await ctx.tick()
@@ -182,7 +190,8 @@ class HardwareLearner:
             step = 16
         result = job["result"]
         reference = golden.mask_update_fixed(raw, self.padding, self.block, self.threshold_raw,
-                                             self.learning_rate_raw, self.direction)
+                                             self.learning_rate_raw, self.direction,
+                                             self.target_raw)
         mask = words_to_mask(self.params, result.words, self.grid)
         scores = {block: score for block, _, score, _ in result.scores}
         grid_w = self.params.grid_shape[1]

@@ -15,9 +15,11 @@ def data():
 
 
 @pytest.mark.parametrize("simulator", ["amaranth", "verilator"])
-@pytest.mark.parametrize("variant", ["dynamic-pseudocode", "dynamic-prose"])
+@pytest.mark.parametrize("variant", ["dynamic-pseudocode", "dynamic-prose", "dynamic-density"])
 def test_hardware_loop_equals_the_golden_fixed_point_loop(data, variant, simulator):
-    config = TrainConfig(variant=variant, epochs=3, mask_interval=2, threshold_lr=0.2, seed=3)
+    # (density: a target away from the initial share, so the threshold has to move)
+    config = TrainConfig(variant=variant, epochs=3, mask_interval=2, threshold_lr=0.2, seed=3,
+                         target=0.3)
     exe = build_learner(8, 8, config.padding, config.block) if simulator == "verilator" else None
     hardware = train_hardware(config, data, exe=exe)
     golden_run = train(config, data)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from padmask import golden
-from padmask.golden.nn import AvgPool2, Dense, MaskedConv2d, ReLU, softmax_cross_entropy
+from padmask.golden.nn import (AvgPool2, Dense, MaskedConv2d, PixelDense, ReLU,
+                               mean_squared_error, softmax_cross_entropy)
 
 
 def numeric_grad(f, array, eps=1e-6):
@@ -75,6 +76,36 @@ def test_network_gradients():
     for layer in (layers[0], layers[3]):
         np.testing.assert_allclose(layer.grad_w, numeric_grad(loss, layer.w), rtol=1e-5,
                                    atol=1e-9)
+
+
+def test_denoising_network_gradients():
+    """Masked conv, ReLU, per-pixel dense layer added to the input, mean squared error."""
+    rng = np.random.default_rng(5)
+    layers = [MaskedConv2d(1, 3, 3, padding=1, mode="reflect", block=2, rng=rng), ReLU(),
+              PixelDense(3, 1, rng=rng, scale=1.0)]
+    layers[2].b = rng.normal(size=1)
+    x = rng.normal(size=(2, 1, 4, 4))
+    target = rng.normal(size=(2, 1, 4, 4))
+
+    def forward():
+        out = x
+        for layer in layers:
+            out = layer.forward(out)
+        return x + out
+
+    def loss():
+        return mean_squared_error(forward(), target)[0]
+
+    grad = mean_squared_error(forward(), target)[1]
+    for layer in reversed(layers):
+        grad = layer.backward(grad)
+    # the input's own path (x + ...) is not a parameter: check the parameters' gradients
+    for layer in (layers[0], layers[2]):
+        np.testing.assert_allclose(layer.grad_w, numeric_grad(loss, layer.w), rtol=1e-5,
+                                   atol=1e-9)
+        np.testing.assert_allclose(layer.grad_b, numeric_grad(loss, layer.b), rtol=1e-5,
+                                   atol=1e-9)
+    assert mean_squared_error(target, target)[0] == 0.0
 
 
 @pytest.mark.parametrize("mode", ["zero", "replicate", "reflect"])

@@ -132,7 +132,7 @@ class TestFloatUpdate:
         (dict(threshold=1.5), ValueError, "threshold must be within [0, 1], not 1.5"),
         (dict(learning_rate=-0.1), ValueError, "learning_rate must be non-negative, not -0.1"),
         (dict(direction="up"), ValueError, "direction must be one of 'pseudocode', 'prose', "
-                                           "not 'up'"),
+                                           "'density', not 'up'"),
         (dict(threshold="0.5"), TypeError, "threshold must be a real number, not '0.5'"),
     ])
     def test_bad_arguments(self, kwargs, error, message):
@@ -174,9 +174,55 @@ class TestFixedUpdate:
         assert golden.update_threshold_fixed([0], [ONE], ONE, 1000, "prose") == ONE
 
     def test_empty_sets(self):
-        assert golden.threshold_update_fixed([], [5, 7], 9, 1000) == (9, 0, 6, 0)
-        assert golden.threshold_update_fixed([5], [], 9, 1000) == (9, 5, 0, 0)
-        assert golden.threshold_update_fixed([], [], 9, 1000) == (9, 0, 0, 0)
+        assert golden.threshold_update_fixed([], [5, 7], 9, 1000) == (9, 0, 6, 0, 0)
+        assert golden.threshold_update_fixed([5], [], 9, 1000) == (9, 5, 0, 0, 0)
+        assert golden.threshold_update_fixed([], [], 9, 1000) == (9, 0, 0, 0, 0)
+
+    def test_density_worked_example(self):
+        # 3 of 5 blocks included: share = 3 * 32768 // 5 = 19660; target 0.25 (8192);
+        # gap = 11468; lr = 0.25: 11468 / 4 = 2867 exactly
+        terms = golden.threshold_update_fixed([1000, 2001], [20000, 30001, 9000], 16384, 16384,
+                                              "density", 8192)
+        assert terms == golden.ThresholdTerms(threshold=16384 + 2867, avg_out=1500, avg_in=0,
+                                              delta=2867, share=19660)
+        # too few included: the threshold falls (target 1.0: gap = 19660 - 32768 = -13108)
+        low = golden.threshold_update_fixed([1000, 2001], [20000, 30001, 9000], 16384, 16384,
+                                            "density", ONE)
+        assert low.delta == -3277 and low.threshold == 16384 - 3277
+        # the comparison rules report no share
+        assert golden.threshold_update_fixed([1], [2], 9, 1000).share == 0
+
+    def test_density_needs_one_block_only(self):
+        # every block masked out (n_in = 0): share 0, the threshold falls toward the target
+        terms = golden.threshold_update_fixed([7, 9], [], 20000, 32768, "density", 16384)
+        assert terms == (20000 - 8192, 8, 0, -8192, 0)
+        # every block included: share 1.0, it rises
+        lr_max = fixed.LEARNING_RATE.max_raw   # gap 1.0: 32767.5 rounds to 32768
+        assert golden.threshold_update_fixed([], [7, 9], 0, lr_max, "density", 0).threshold == ONE
+        assert golden.threshold_update_fixed([], [], 9, 1000, "density", 0) == (9, 0, 0, 0, 0)
+        assert golden.update_threshold([], [], 0.25, 0.5, "density", 0.0) == 0.25
+
+    def test_density_float_twin(self):
+        # 1 of 4 included, target 0.75: gap = -0.5, lr 0.2 -> -0.1
+        new = golden.update_threshold([0.1, 0.2, 0.3], [0.9], 0.5, 0.2, "density", 0.75)
+        assert new == pytest.approx(0.4)
+        fixed_new = golden.update_threshold_fixed([3277, 6554, 9830], [29491], ONE // 2,
+                                                  fixed.LEARNING_RATE.from_float(0.2),
+                                                  "density", 3 * ONE // 4)
+        assert abs(fixed.THRESHOLD.to_float(fixed_new) - 0.4) < 2 ** -14
+
+    @pytest.mark.parametrize("target, error, message", [
+        (None, ValueError, "target must be given for direction 'density'"),
+        (ONE + 1, ValueError, "target must be a UQ(1, 15) code within 0..32768, not 32769"),
+        (0.5, TypeError, "target must be a raw UQ(1, 15) integer code, not 0.5"),
+    ])
+    def test_density_bad_target(self, target, error, message):
+        with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+            golden.threshold_update_fixed([1], [2], 5, 5, "density", target)
+
+    def test_density_float_bad_target(self):
+        with pytest.raises(ValueError, match=r"target must be within \[0, 1\], not 1.5"):
+            golden.update_threshold([1], [2], 0.5, 0.1, "density", 1.5)
 
     @pytest.mark.parametrize("args, error, message", [
         (([1], [2], ONE + 1, 5), ValueError, "threshold must be a UQ(1, 15) code within 0..32768, "
@@ -205,6 +251,25 @@ class TestFixedUpdate:
         assert abs(got / ONE - want) <= 1.5 / ONE + 1e-12
 
 
+@pytest.mark.parametrize("target", [0.0, 0.1, 0.25, 0.5, 0.62, 0.9, 1.0])
+@pytest.mark.parametrize("start", [0.0, 0.5, 1.0])
+def test_density_rule_settles_next_to_its_target(target, start):
+    """On fixed, distinct scores the density rule ends oscillating between the block counts next
+    to target * n (at least one block: the top score is 1.0, and the threshold at most 1.0)."""
+    n = 20
+    scores = np.random.default_rng(3).permutation(np.arange(1, n + 1) * (ONE // n))
+    scores[scores.argmax()] = ONE
+    lr = fixed.LEARNING_RATE.from_float(0.05)
+    t, goal = fixed.THRESHOLD.from_float(start), fixed.THRESHOLD.from_float(target)
+    counts = []
+    for _ in range(600):
+        inc = scores >= t
+        t = golden.update_threshold_fixed(scores[~inc], scores[inc], t, lr, "density", goal)
+        counts.append(int((scores >= t).sum()))
+    low, high = max(1, int(np.floor(target * n))), max(1, int(np.ceil(target * n)))
+    assert low <= min(counts[-100:]) and max(counts[-100:]) <= high, counts[-20:]
+
+
 class TestDynamics:
     """With mask = score >= threshold, avg_out <= avg_in: the pseudocode can only lower the
     threshold, the prose direction can only raise it. On fixed scores both stop only where no
@@ -213,7 +278,7 @@ class TestDynamics:
     prose with all of them (if it started there) or with the top ones only."""
 
     @given(st.lists(st.integers(0, ONE), min_size=1, max_size=30), st.integers(0, ONE),
-           st.integers(0, fixed.LEARNING_RATE.max_raw), st.sampled_from(golden.DIRECTIONS))
+           st.integers(0, fixed.LEARNING_RATE.max_raw), st.sampled_from(("pseudocode", "prose")))
     def test_monotone(self, scores, threshold, lr, direction):
         scores = np.array(scores)
         included = scores >= threshold
@@ -230,7 +295,7 @@ class TestDynamics:
         relevance = np.array(relevance)
         assume(relevance.max() > 0)
         scores = relevance / relevance.max()
-        for direction in golden.DIRECTIONS:
+        for direction in ("pseudocode", "prose"):
             t = threshold
             for _ in range(2000):
                 inc = scores >= t

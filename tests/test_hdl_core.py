@@ -423,8 +423,8 @@ def test_parameter_load_and_frame_start_offered_together(offset):
 
 
 def test_core_without_learning_and_with_lut_multipliers():
-    """The small-part options: no learning units (no i_grad; THRESHOLD and LEARNING ignore
-    writes with bad_write) and multipliers past a DSP budget built from LUTs. Still exact."""
+    """The small-part options: no learning units (no i_grad; THRESHOLD, LEARNING and TARGET
+    ignore writes with bad_write) and multipliers past a DSP budget built from LUTs. Still exact."""
     params = CoreParams(kernel=3, lanes=2, max_height=8, max_width=8, max_cin=3, max_cout=4,
                         block=2, learning=False, dsp_limit=7)
     assert params.dsp_multipliers == 7 and params.lut_multipliers == 11
@@ -441,6 +441,10 @@ def test_core_without_learning_and_with_lut_multipliers():
         seen["threshold"] = await regs.read(ctx, dut.bus, Reg.THRESHOLD)
         seen["errors"] = await regs.read(ctx, dut.bus, Reg.ERRORS)
         await regs.write(ctx, dut.bus, Reg.ERRORS, 0xFFFFFFFF)
+        await regs.write(ctx, dut.bus, Reg.TARGET, 5)
+        seen["target"] = await regs.read(ctx, dut.bus, Reg.TARGET)
+        seen["target_errors"] = await regs.read(ctx, dut.bus, Reg.ERRORS)
+        await regs.write(ctx, dut.bus, Reg.ERRORS, 0xFFFFFFFF)
 
     result = run_core(params, frames, w=w, bias=bias, core=core, pre_setup=probe,
                       bubbles=0.3, backpressure=0.3)
@@ -448,8 +452,8 @@ def test_core_without_learning_and_with_lut_multipliers():
                 for b in expected_outputs(params, f.cfg, f.x, w, bias, f.full_mask)]
     Scoreboard(expected).check(result.outputs)
     # FEATURES: 11 LUT multipliers, counters built (bit 1), no learning (bit 0), not lean
-    assert seen == {"features": 11 << 8 | 0b010, "threshold": 0,
-                    "errors": error_bits("bad_write")}
+    assert seen == {"features": 11 << 8 | 0b010, "threshold": 0, "target": 0,
+                    "errors": error_bits("bad_write"), "target_errors": error_bits("bad_write")}
     assert result.errors == 0
 
 

@@ -34,8 +34,9 @@ def expected_scores(params, reference):
 
 def simulate_updates(params, cfg, updates, *, sum_shape=fixed.RELEVANCE_SUM, bubbles=0.3,
                      seed=0):
-    """Run updates [(raw gradient, threshold or None, learning rate, direction)] through the
-    learning top; check each against the golden model."""
+    """Run updates [(raw gradient, threshold or None, learning rate, direction[, target])]
+    through the learning top; check each against the golden model. ``target`` (a raw share,
+    default 0.5) is set for every update; the golden model reads it for "density" only."""
     top = LearningTop(params, sum_shape=sum_shape)
     learn = top.learn
     sim = Simulator(top)
@@ -47,7 +48,8 @@ def simulate_updates(params, cfg, updates, *, sum_shape=fixed.RELEVANCE_SUM, bub
         ctx.set(learn.geometry, cfg.register_value())
         threshold = INITIAL_THRESHOLD
         r = random.Random(seed)
-        for raw, set_threshold, rate, direction in updates:
+        for raw, set_threshold, rate, direction, *target in updates:
+            target = target[0] if target else ONE // 2
             if set_threshold is not None:
                 ctx.set(learn.threshold_w_data, set_threshold)
                 ctx.set(learn.threshold_w_en, 1)
@@ -55,13 +57,14 @@ def simulate_updates(params, cfg, updates, *, sum_shape=fixed.RELEVANCE_SUM, bub
                 ctx.set(learn.threshold_w_en, 0)
                 threshold = set_threshold
             ctx.set(learn.learning_rate, rate)
-            ctx.set(learn.direction, int(direction == "prose"))
+            ctx.set(learn.direction, golden.DIRECTIONS.index(direction))
+            ctx.set(learn.target, target)
             reference = golden.mask_update_fixed(raw, cfg.padding, params.block, threshold, rate,
-                                                 direction)
+                                                 direction, target)
             terms = golden.threshold_update_fixed(
                 reference.scores[reference.pad_blocks & ~reference.mask],
                 reference.scores[reference.pad_blocks & reference.mask], threshold, rate,
-                direction)
+                direction, target)
             if sum_shape is not fixed.RELEVANCE_SUM:
                 rel, _ = golden.block_relevance_fixed(raw, cfg.padding, params.block,
                                                       sum_shape=sum_shape)
@@ -69,14 +72,14 @@ def simulate_updates(params, cfg, updates, *, sum_shape=fixed.RELEVANCE_SUM, bub
                 mask = golden.generate_mask(scores, threshold, reference.pad_blocks)
                 terms = golden.threshold_update_fixed(scores[reference.pad_blocks & ~mask],
                                                       scores[reference.pad_blocks & mask],
-                                                      threshold, rate, direction)
+                                                      threshold, rate, direction, target)
                 reference = golden.MaskUpdate(mask, terms.threshold, scores, rel,
                                               reference.pad_blocks)
             result = await run_update(ctx, top, gradient_beats(raw, cfg.padding), rng=r,
                                       bubbles=bubbles)
             assert np.array_equal(words_to_mask(params, result.words, grid), reference.mask)
             assert result.threshold == terms.threshold == reference.threshold
-            assert result.terms == (terms.avg_out, terms.avg_in, terms.delta)
+            assert result.terms == (terms.avg_out, terms.avg_in, terms.delta, terms.share)
             Scoreboard(expected_scores(params, reference)).check(result.scores)
             checked.append(result)
             threshold = result.threshold
@@ -109,7 +112,8 @@ def test_random_updates_match_golden(geometry):
         raw, _ = golden.quantize_gradients(rng.normal(size=(planes, hp, wp)) * scale)
         threshold = [None, 0, ONE, int(rng.integers(0, ONE + 1))][i]
         rate = [int(rng.integers(0, LR_MAX + 1)), LR_MAX, 0, int(rng.integers(0, LR_MAX))][i]
-        updates.append((raw, threshold, rate, golden.DIRECTIONS[i % 2]))
+        target = int(rng.choice([0, ONE, int(rng.integers(0, ONE + 1))]))
+        updates.append((raw, threshold, rate, golden.DIRECTIONS[i % 3], target))
     simulate_updates(params, cfg, updates)
 
 
@@ -178,35 +182,76 @@ def test_end_of_update_latency_is_documented():
     assert result.end_cycles == update_latency(params, pad_blocks) == 1091  # docs/learning.md
 
 
-def test_threshold_updater_against_golden():
-    params = SMALL[3]
+def run_threshold_updater(params, cases):
+    """Each case (masked-out scores, included scores, threshold, rate, direction code, target)
+    through a ThresholdUpdater; every output against golden.threshold_update_fixed, ``done``
+    exactly LATENCY edges after ``start``. Direction code 3 (which the register refuses) is
+    checked as the density rule."""
     dut = ThresholdUpdater(params)
     sim = Simulator(dut)
     sim.add_clock(1e-8)
-    rng = np.random.default_rng(63)
+    rules = set()
 
     async def bench(ctx):
-        for i in range(150):
-            scores = rng.integers(0, ONE + 1, int(rng.integers(0, 12)))
-            threshold = int(rng.choice([0, ONE, int(rng.integers(0, ONE + 1))]))
-            rate = int(rng.choice([0, LR_MAX, int(rng.integers(0, LR_MAX + 1))]))
-            direction = int(rng.integers(0, 2))
-            inc = scores >= threshold
-            out, inn = scores[~inc], scores[inc]
-            ref = golden.threshold_update_fixed(out, inn, threshold, rate,
-                                                golden.DIRECTIONS[direction])
-            ctx.set(dut.totals, {"sum_out": int(out.sum()), "n_out": len(out),
-                                 "sum_in": int(inn.sum()), "n_in": len(inn)})
+        for out, inn, threshold, rate, direction, target in cases:
+            rule = golden.DIRECTIONS[min(direction, 2)]
+            ref = golden.threshold_update_fixed(out, inn, threshold, rate, rule, target)
+            ctx.set(dut.totals, {"sum_out": int(np.sum(out)), "n_out": len(out),
+                                 "sum_in": int(np.sum(inn)), "n_in": len(inn)})
             ctx.set(dut.threshold, threshold)
             ctx.set(dut.learning_rate, rate)
             ctx.set(dut.direction, direction)
+            ctx.set(dut.target, target)
             assert await start_and_wait(ctx, dut.start, dut.done) == LATENCY
-            got = (ctx.get(dut.new_threshold), ctx.get(dut.avg_out), ctx.get(dut.avg_in),
-                   ctx.get(dut.delta))
-            assert got == tuple(ref)
+            got = {name: ctx.get(getattr(dut, name))
+                   for name in ("new_threshold", "avg_out", "avg_in", "delta", "share")}
+            assert got == {"new_threshold": ref.threshold, "avg_out": ref.avg_out,
+                           "avg_in": ref.avg_in, "delta": ref.delta, "share": ref.share}, rule
+            await ctx.tick()
+            assert not ctx.get(dut.done)   # a pulse
+            rules.add(rule)
 
     sim.add_testbench(bench)
     simulate(sim)
+    return rules
+
+
+def test_threshold_updater_against_golden():
+    """Random scores split at random thresholds (up to every block of the grid), all three
+    rules, targets and rates at their ends and between."""
+    params = SMALL[3]
+    rng = np.random.default_rng(63)
+    cases = []
+    for i in range(240):
+        size = int(rng.integers(0, [12, params.mask_bits + 1][i % 2]))
+        scores = rng.integers(0, ONE + 1, size)
+        threshold = int(rng.choice([0, ONE, int(rng.integers(0, ONE + 1))]))
+        rate = int(rng.choice([0, LR_MAX, int(rng.integers(0, LR_MAX + 1))]))
+        target = int(rng.choice([0, ONE, int(rng.integers(0, ONE + 1))]))
+        inc = scores >= threshold
+        cases.append((scores[~inc], scores[inc], threshold, rate, i % 3, target))
+    assert run_threshold_updater(params, cases) == set(golden.DIRECTIONS)
+
+
+def test_threshold_updater_density_edge_cases():
+    """Density with no padding block (threshold unchanged), with none included (the share 0
+    lowers the threshold), with all included, at the largest count of the grid, and direction
+    code 3 (taken as density)."""
+    params = SMALL[3]
+    full = np.full(params.mask_bits, ONE // 3)
+    cases = [
+        ([], [], 1000, LR_MAX, 2, ONE // 2),              # n_in + n_out = 0
+        ([5, 7000, 12], [], 20000, LR_MAX, 2, ONE // 4),  # n_in = 0: share 0
+        ([], [ONE, 3], 20000, 40000, 2, 0),               # all included: share 1.0
+        (full[:1], full[1:], 9, 30000, 2, ONE),           # the largest count: n_in << 15 fits
+        ([3, 4], [ONE], 20000, LR_MAX, 3, 100),
+    ]
+    run_threshold_updater(params, cases)
+    expected = [golden.threshold_update_fixed(c[0], c[1], c[2], c[3], "density", c[5])
+                for c in cases[:3]]
+    assert expected[0] == (1000, 0, 0, 0, 0)
+    assert expected[1].share == 0 and expected[1].threshold < 20000
+    assert expected[2].share == ONE and expected[2].threshold > 20000
 
 
 def test_reset_in_the_middle_of_an_accumulation():
@@ -372,3 +417,22 @@ def test_update_through_the_core_while_frames_run():
     assert result.errors == 1 << 10  # busy_write
     assert result.counters["mask_updates"] == 1
     assert not np.array_equal(learned, ones)
+
+
+def test_density_updates_steer_the_share_toward_the_target():
+    """The density rule over several updates of one gradient: every update bit for bit the
+    golden model's (mask, threshold, scores and terms: simulate_updates), and the share of
+    included padding blocks, starting at all of them, ends within a block of the target."""
+    cfg, block = GEOMETRIES[0]
+    params = learning_params(cfg.height, cfg.width, cfg.padding, block)
+    rng = np.random.default_rng(67)
+    hp, wp = cfg.padded
+    raw, _ = golden.quantize_gradients(rng.normal(size=(2, hp, wp)) * rng.random((1, hp, wp)))
+    target = fixed.THRESHOLD.from_float(0.3)
+    updates = [(raw, 0 if i == 0 else None, LR_MAX // 2, "density", target) for i in range(8)]
+    results = simulate_updates(params, cfg, updates)
+    blocks = len(results[0].scores)
+    included = [sum(bit for *_, bit in r.scores) for r in results]
+    assert [r.terms[3] for r in results] == [(n << 15) // blocks for n in included]
+    gaps = [abs(n / blocks - 0.3) for n in included]
+    assert included[0] == blocks and gaps[-1] <= 1 / blocks < gaps[0]

@@ -9,6 +9,7 @@ import pytest
 from amaranth.sim import Simulator
 
 from padmask import golden
+from padmask.golden import fixed
 from padmask.hdl.core import ConvCore
 from padmask.hdl.regbus import READ_LATENCY
 from padmask.hdl.counters import PerfCounters
@@ -214,7 +215,7 @@ def test_refused_writes_and_their_flags():
         await expect(Reg.THRESHOLD, (1 << 15) + 1, "threshold", Reg.THRESHOLD, 777)
         await expect(Reg.THRESHOLD, 1 << 20 | 5, "threshold", Reg.THRESHOLD, 777)
         await expect(Reg.LEARNING, 1234 | 1 << 16, None, Reg.LEARNING, 1234 | 1 << 16)
-        await expect(Reg.LEARNING, 1 << 17, "bad_write", Reg.LEARNING, 1234 | 1 << 16)
+        await expect(Reg.LEARNING, 1 << 18, "bad_write", Reg.LEARNING, 1234 | 1 << 16)
         await expect(Reg.CTRL, 1 << 5, "bad_write")
         await expect(Reg.ID, 0, "bad_write", Reg.ID, ID_VALUE)
         await expect(Reg.APPLIED_FRAME_SIZE, 3 | 3 << 16, "bad_write", Reg.APPLIED_FRAME_SIZE,
@@ -227,6 +228,68 @@ def test_refused_writes_and_their_flags():
         assert await regs.read(ctx, bus, Reg.ERRORS) == flag("bad_write")
         await regs.write(ctx, bus, Reg.ERRORS, flag("bad_write"))
         assert await regs.read(ctx, bus, Reg.ERRORS) == 0
+
+    run_bench(params, bench)
+
+
+def test_target_and_the_density_direction():
+    """TARGET (the density rule's share) and LEARNING.direction 2: reset value, read back, a
+    share above 1.0 or a reserved bit flagged (ERRORS.threshold) and ignored, direction 3
+    refused (bad_write), both refused while an update runs (busy_write); and the update runs
+    the density rule toward the TARGET written before it, as the golden model says."""
+    params = SMALL[3]
+    one = fixed.THRESHOLD.from_float(1.0)
+    half = fixed.THRESHOLD.from_float(0.5)
+    cfg = FrameConfig(8, 8, padding=(2, 1, 1, 2))
+    hp, wp = cfg.padded
+    rng = np.random.default_rng(75)
+    raw, _ = golden.quantize_gradients(rng.normal(size=(2, hp, wp)) * rng.random((1, hp, wp)))
+    rate, target, refused_target = 50000, fixed.THRESHOLD.from_float(0.1), one
+    density = golden.DIRECTIONS.index("density")
+    expected = golden.mask_update_fixed(raw, cfg.padding, params.block, half, rate, "density",
+                                        target)
+    # (the refused writes would change the result: the test can tell them apart)
+    assert expected.threshold != golden.mask_update_fixed(
+        raw, cfg.padding, params.block, half, rate, "density", refused_target).threshold
+    assert expected.threshold != golden.mask_update_fixed(
+        raw, cfg.padding, params.block, half, rate, "pseudocode").threshold
+    learning = by_name("LEARNING")
+
+    async def bench(ctx, dut, outputs):
+        bus = dut.bus
+
+        async def expect(addr, value, error, read_back, read_value):
+            await regs.write(ctx, bus, addr, value)
+            assert await regs.read(ctx, bus, Reg.ERRORS) == (flag(error) if error else 0)
+            await regs.write(ctx, bus, Reg.ERRORS, 0xFFFFFFFF)
+            assert await regs.read(ctx, bus, read_back) == read_value
+
+        assert await regs.read(ctx, bus, Reg.TARGET) == half
+        await expect(Reg.TARGET, one, None, Reg.TARGET, one)
+        await expect(Reg.TARGET, 0, None, Reg.TARGET, 0)
+        await expect(Reg.TARGET, one + 1, "threshold", Reg.TARGET, 0)
+        await expect(Reg.TARGET, 0xFFFF, "threshold", Reg.TARGET, 0)
+        await expect(Reg.TARGET, 1 << 16 | 7, "threshold", Reg.TARGET, 0)
+        await expect(Reg.TARGET, target, None, Reg.TARGET, target)
+        word = encode(learning, rate=rate, direction=density)
+        await expect(Reg.LEARNING, word, None, Reg.LEARNING, word)
+        await expect(Reg.LEARNING, encode(learning, rate=1, direction=3), "bad_write",
+                     Reg.LEARNING, word)
+        # an update: TARGET and LEARNING refused while it runs (an out-of-range TARGET is
+        # still an out-of-range write)
+        await regs.configure(ctx, bus, cfg)
+        await put(ctx, dut.i_grad, gradient_beats(raw, cfg.padding))
+        assert await regs.read(ctx, bus, Reg.STATUS) & Status.LEARNING
+        await regs.write(ctx, bus, Reg.TARGET, refused_target)
+        await regs.write(ctx, bus, Reg.LEARNING, encode(learning, rate=rate, direction=0))
+        assert await regs.read(ctx, bus, Reg.ERRORS) == flag("busy_write")
+        await regs.write(ctx, bus, Reg.TARGET, one + 1)
+        assert await regs.read(ctx, bus, Reg.ERRORS) == flag("busy_write", "threshold")
+        assert await regs.read(ctx, bus, Reg.TARGET) == target
+        assert await regs.read(ctx, bus, Reg.LEARNING) == word
+        while await regs.read(ctx, bus, Reg.STATUS) & Status.LEARNING:
+            pass
+        assert await regs.read(ctx, bus, Reg.THRESHOLD) == expected.threshold
 
     run_bench(params, bench)
 

@@ -102,7 +102,8 @@ def test_fixed_learner_carries_exact_codes_from_update_to_update():
 
 def test_bad_config():
     with pytest.raises(ValueError, match="variant must be one of 'zero', 'replicate', 'reflect', "
-                                         "'dynamic-pseudocode', 'dynamic-prose', not 'dynamic'"):
+                                         "'dynamic-pseudocode', 'dynamic-prose', 'dynamic-density', "
+                                         "not 'dynamic'"):
         TrainConfig(variant="dynamic")
     with pytest.raises(ValueError, match="epochs must be at least 1, not 0"):
         TrainConfig(epochs=0)
@@ -111,13 +112,36 @@ def test_bad_config():
         TrainConfig(variant="dynamic-prose", random_included=3)
     with pytest.raises(ValueError, match="random_included must be at least 0, not -1"):
         TrainConfig(variant="zero", random_included=-1)
+    with pytest.raises(ValueError, match=r"target must be a share within \[0, 1\], not 1.5"):
+        TrainConfig(variant="dynamic-density", target=1.5)
+    with pytest.raises(ValueError, match="random_draw must be at least 0, not -1"):
+        TrainConfig(variant="reflect", random_included=2, random_draw=-1)
+
+
+def test_density_variant_steers_the_share_of_included_blocks(data):
+    """dynamic-density: the share of included padding blocks follows the target (each update
+    sees one batch's scores, so it scatters around it); the golden fixed-point loop's codes."""
+    shares = {}
+    for target in (0.2, 0.8):
+        r = train(TrainConfig(variant="dynamic-density", target=target, epochs=4,
+                              mask_interval=1, threshold_lr=0.25), data)
+        shares[target] = np.mean(r.included[len(r.included) // 2:])
+        assert abs(shares[target] - target) < 0.15, (target, r.included)
+    assert shares[0.2] < shares[0.8]
+
+
+def test_random_draws_differ_and_repeat(data):
+    masks = [train(TrainConfig(variant="reflect", epochs=1, random_included=9, random_draw=d),
+                   data).mask for d in (0, 1, 1)]
+    assert not np.array_equal(masks[0], masks[1]) and np.array_equal(masks[1], masks[2])
 
 
 def test_train_command_prints_table_and_writes_plots(tmp_path, capsys):
     assert cli.main(["train", "--seeds", "1", "--epochs", "1", "--out", str(tmp_path),
                      "--quiet"]) == 0
     out = capsys.readouterr().out
-    for variant in ("zero", "replicate", "reflect", "dynamic-pseudocode", "dynamic-prose"):
+    for variant in ("zero", "replicate", "reflect", "dynamic-pseudocode", "dynamic-prose",
+                    "dynamic-density"):
         assert f"\n{variant} " in out
     assert (tmp_path / "threshold_trajectory.png").stat().st_size > 1000
     assert (tmp_path / "learned_masks.png").stat().st_size > 1000
