@@ -20,9 +20,9 @@ chosen share ``target`` of included padding blocks, by the same step::
     threshold = clamp(threshold + delta, 0, 1)
 
 Too many blocks included raises the threshold (fewer scores reach it), too few lowers it. The
-mask keeps the blocks with the highest relevance; only how many is chosen. At rest the share sits
-within a block of the target (a step smaller than the gap between neighbouring scores no longer
-changes the mask).
+mask keeps the blocks with the highest relevance; only how many is chosen. On fixed scores the
+threshold stops where the share equals the target (or the step rounds to 0); otherwise the
+included count alternates between the two counts next to ``target * n``.
 
 Empty sets (no masked-out block, or no included block): there is nothing to compare, the
 threshold is returned unchanged (the pseudocode would produce NaN). The density rule needs only

@@ -18,6 +18,7 @@ gradients through the simulated units, one value per cycle.
 The held-out accuracy is measured with the final mask.
 """
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,8 +82,12 @@ class TrainConfig:
         check_int("padding", self.padding, minimum=0)
         check_int("random_draw", self.random_draw, minimum=0)
         check_int("freeze_epochs", self.freeze_epochs, minimum=0)
-        if (isinstance(self.target, bool) or not isinstance(self.target, (int, float))
-                or not 0 <= self.target <= 1):
+        if VARIANTS[self.variant][1] is not None and self.freeze_epochs >= self.epochs:
+            raise ValueError(f"freeze_epochs must be below epochs ({self.epochs}) for a variant "
+                             f"that learns its mask, not {self.freeze_epochs}")
+        if isinstance(self.target, bool) or not isinstance(self.target, numbers.Real):
+            raise TypeError(f"target must be a real number, not {self.target!r}")
+        if not 0 <= self.target <= 1:
             raise ValueError(f"target must be a share within [0, 1], not {self.target!r}")
         if self.random_included is not None:
             check_int("random_included", self.random_included, minimum=0)
@@ -111,6 +116,11 @@ class MaskLearner:
         check_choice("numerics", numerics, ("fixed", "float"))
         self.padding, self.block, self.direction, self.numerics = padding, block, direction, numerics
         self.target = target if direction == "density" else None
+        if direction == "density" and (isinstance(target, bool)
+                                       or not isinstance(target, numbers.Real)
+                                       or not 0 <= target <= 1):
+            raise ValueError(f"target must be a share within [0, 1] for direction 'density', "
+                             f"not {target!r}")
         if numerics == "fixed":
             self.threshold_raw = fixed.THRESHOLD.from_float(threshold)
             self.learning_rate_raw = fixed.LEARNING_RATE.from_float(learning_rate)

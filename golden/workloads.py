@@ -60,6 +60,9 @@ def load_denoise(split_seed=0, *, tile=8, train_per_image=500, test_per_image=15
     train, test = [], []
     for name in DENOISE_IMAGES:
         tiles = _tiles(_gray(name), tile)
+        if len(tiles) < train_per_image + test_per_image:
+            raise ValueError(f"{name} has {len(tiles)} tiles, fewer than "
+                             f"{train_per_image + test_per_image}")
         tiles = tiles[rng.permutation(len(tiles))]
         test.append(tiles[:test_per_image])
         train.append(tiles[test_per_image:test_per_image + train_per_image])

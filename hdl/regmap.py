@@ -139,7 +139,7 @@ ERROR_BITS = (
     ("grad_length", "a gradient update's last value not at the end of a plane"),
     ("busy_write", "THRESHOLD, LEARNING, TARGET, the mask shadow bank or a mask commit written "
                    "during a mask update (ignored)"),
-    ("threshold", "THRESHOLD or TARGET written above 1.0 (ignored)"),
+    ("threshold", "THRESHOLD or TARGET written above 1.0 or with a reserved bit (ignored)"),
     ("pad_value", "PAD_VALUE written outside the activation range; frames rejected while "
                   "applied"),
     ("mask_pending", "mask shadow bank or mask commit written while a committed mask waits for "
@@ -243,7 +243,7 @@ REGISTERS = REGISTERS + (
              "(LEARNING.direction 2)", (
         Field("share", 0, 16, "target share of included padding blocks for direction 2, "
                               "UQ(1, 15)", reset=fixed.ONE // 2, hi=fixed.ONE),),
-        error="threshold", on_bad="the write is ignored (a write in range is ignored, with "
+        error="threshold", on_bad="the write is ignored (any write is ignored, with "
                                   "ERRORS.busy_write, while an update runs)"),
 )
 

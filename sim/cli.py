@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-#: modules of the ``train`` extra: the digits data set, plots, progress bars, the textures
-TRAIN_EXTRA = {"sklearn": "scikit-learn", "matplotlib": "matplotlib", "tqdm": "tqdm",
-               "skimage": "scikit-image"}
+#: modules of the ``train`` extra that every training command needs: the digits data set,
+#: plots, progress bars (scikit-image, for the denoise and textures workloads, only frontier)
+TRAIN_EXTRA = {"sklearn": "scikit-learn", "matplotlib": "matplotlib", "tqdm": "tqdm"}
 
 
 def missing_train_extra():
@@ -194,20 +194,25 @@ def _frontier(args):
 
     from ..golden.workloads import WORKLOADS
     from .frontier import format_table, plot_frontier, run_count, run_frontier
-    workloads = tuple(w for w in args.workloads.split(",") if w)
+    workloads = tuple(dict.fromkeys(w for w in args.workloads.split(",") if w))
+    if not workloads:
+        raise SystemExit(f"padmask frontier: --workloads names no workload: "
+                         f"{args.workloads!r}")
     for name in workloads:
         if name not in WORKLOADS:
             raise SystemExit(f"padmask frontier: --workloads: unknown workload {name!r}; "
                              f"choose from {', '.join(WORKLOADS)}")
     try:
-        targets = tuple(float(t) for t in args.targets.split(",") if t)
+        targets = tuple(dict.fromkeys(float(t) for t in args.targets.split(",") if t))
     except ValueError:
         raise SystemExit(f"padmask frontier: --targets must be numbers, not {args.targets!r}")
     if any(not 0 <= t <= 1 for t in targets):
         raise SystemExit(f"padmask frontier: --targets must be shares within [0, 1], not "
                          f"{args.targets!r}")
-    if args.draws < 1 or (args.epochs is not None and args.epochs < 1):
-        raise SystemExit("padmask frontier: --draws and --epochs must be at least 1")
+    for name in ("draws", "epochs", "workers"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise SystemExit(f"padmask frontier: --{name} must be at least 1, not {value}")
     if {"denoise", "textures"} & set(workloads):
         if importlib.util.find_spec("skimage") is None:
             raise SystemExit("padmask frontier: the denoise and textures workloads need "

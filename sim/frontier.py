@@ -8,17 +8,20 @@ For each workload (:data:`golden.workloads.WORKLOADS`) and seed:
 * **learned**: a dynamic run steered to each target share of included blocks (the density rule,
   ``rule`` ``density``), and the seed's two rules (``pseudocode``, ``prose``; ``target`` None).
   Its mask is learned in the first three quarters of the epochs and fixed in the last quarter
-  (``TrainConfig.freeze_epochs``), so the network settles on the mask it is tested with, as the
-  static runs' networks do;
+  (``TrainConfig.freeze_epochs``, a quarter rounded down: none in runs under 4 epochs), so the
+  network settles on the mask it is tested with, as the static runs' networks do;
 * **random**: for every learned run, static runs with a random mask that includes exactly as many
   padding blocks as the learned run's final mask (``draws`` masks per seed; their accuracies are
   averaged per seed first). Same network initialization and batches as the learned run.
 
-A point's ``macs_skipped`` is the share (percent) of the conv's MAC slots whose contribution is
-known to be zero with its final mask (:attr:`golden.WorkCounts.macs_skippable`): what the core's
-counters report when that layer runs. ``accuracy_mean`` is the held-out score in the workload's
+A point's ``included`` is the share of padding blocks the core computes with its final mask
+(:func:`golden.skipping_mask`: none for zero padding), ``blocks_included`` that count per seed,
+and ``macs_skipped`` the share (percent) of the conv's MAC slots whose contribution is known to
+be zero (:attr:`golden.WorkCounts.macs_skippable`): what the core's counters report when that
+layer runs. ``accuracy_mean`` is the held-out score in the workload's
 ``metric``: accuracy in percent, or for denoising the PSNR in dB (``psnr_db``); ``accuracy_std`` is
-its standard deviation over seeds.
+its standard deviation over seeds (population form, as ``padmask train``'s table); for random
+points, of the per-seed means over the draws.
 """
 
 import multiprocessing
@@ -179,6 +182,7 @@ def run_frontier(workloads=tuple(WORKLOADS), *, seeds=5, targets=DEFAULT_TARGETS
                         else TrainConfig().dynamic_mode),
             "target": target,
             "included": float(np.mean([r[1] / r[2] for r in per_seed])),
+            "blocks_included": [r[1] for r in per_seed],
             "macs_skipped": float(np.mean([r[3] for r in per_seed])),
             "accuracy_mean": float(accuracy.mean()),
             # (over seeds, as padmask train's table: the population form, ddof 0)

@@ -60,7 +60,7 @@ def markdown(params=None):
         "| word | byte | name | access | contents |",
         "|---|---|---|---|---|",
     ]
-    for reg in REGISTERS:
+    for reg in sorted(REGISTERS, key=lambda reg: reg.addr):   # the map in address order
         out.append(f"| 0x{reg.addr:03X} | 0x{4 * reg.addr:04X} | {reg.name} | {reg.access} | "
                    f"{reg.doc} |")
     out += [f"| 0x{MASK_SHADOW:03X}.. | 0x{4 * MASK_SHADOW:04X}.. | MASK_SHADOW | RW | "

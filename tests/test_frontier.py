@@ -87,7 +87,6 @@ def test_frontier_points(points):
             assert p["seeds"] == 2 and len(p["accuracies"]) == 2
             assert p["metric"] == WORKLOADS[workload].metric
             assert 0 <= p["accuracy_mean"] <= 100 and p["accuracy_std"] >= 0
-            assert p["accuracy_mean"] == pytest.approx(np.mean(p["accuracies"]))
             assert p["draws"] == (2 if p["variant"] == "random" else None)
         # the extremes: every padding tap skipped (zero padding), none (reflect, all included)
         counts = golden.work_counts(8, 8, cin=1, cout=8, kernel=5, padding=2, block=2,
@@ -99,7 +98,8 @@ def test_frontier_points(points):
         assert full["padding"] == "reflect" and full["included"] == 1 and full["macs_skipped"] == 0
         for rule, target in (("density", 0.5), ("pseudocode", None), ("prose", None)):
             learned, random = mine[("learned", rule, target)], mine[("random", rule, target)]
-            assert random["included"] == learned["included"]
+            # seed by seed, and each seed's count is its own (not one shared count)
+            assert random["blocks_included"] == learned["blocks_included"]
             assert 0 <= learned["macs_skipped"] <= every
 
 
@@ -129,7 +129,9 @@ def test_frontier_command_table(tmp_path, capsys):
     (["--workloads", "cifar"], "unknown workload 'cifar'"),
     (["--targets", "0.5,1.5"], "--targets must be shares within [0, 1]"),
     (["--targets", "half"], "--targets must be numbers"),
-    (["--draws", "0"], "--draws and --epochs must be at least 1"),
+    (["--draws", "0"], "--draws must be at least 1, not 0"),
+    (["--workers", "0"], "--workers must be at least 1, not 0"),
+    (["--workloads", ","], "--workloads names no workload: ','"),
 ])
 def test_frontier_command_bad_arguments(argv, message):
     with pytest.raises(SystemExit, match=message.replace("[", r"\[").replace("]", r"\]")):

@@ -116,6 +116,25 @@ def test_bad_config():
         TrainConfig(variant="dynamic-density", target=1.5)
     with pytest.raises(ValueError, match="random_draw must be at least 0, not -1"):
         TrainConfig(variant="reflect", random_included=2, random_draw=-1)
+    with pytest.raises(TypeError, match="target must be a real number, not '0.5'"):
+        TrainConfig(variant="dynamic-density", target="0.5")
+    with pytest.raises(ValueError, match=r"freeze_epochs must be below epochs \(3\) for a variant "
+                                         "that learns its mask, not 3"):
+        TrainConfig(variant="dynamic-prose", epochs=3, freeze_epochs=3)
+    with pytest.raises(ValueError, match=r"target must be a share within \[0, 1\] for direction "
+                                         "'density', not None"):
+        MaskLearner(padding=2, block=2, threshold=0.5, learning_rate=0.1, direction="density")
+
+
+def test_frozen_mask_stops_updating_for_the_last_epochs(data):
+    """freeze_epochs: mask updates only in the first epochs; the final mask is the last one."""
+    runs = [train(TrainConfig(variant="dynamic-density", epochs=3, freeze_epochs=f,
+                              mask_interval=1), data) for f in (0, 2)]
+    assert len(runs[0].thresholds) == 1 + 3 * 8   # initial + one per step (8 steps per epoch)
+    assert len(runs[1].thresholds) == 1 + 1 * 8
+    assert np.array_equal(runs[1].mask, runs[1].masks[-1])
+    # the first epoch is the same run until the freeze
+    assert runs[0].thresholds[:9] == runs[1].thresholds
 
 
 def test_density_variant_steers_the_share_of_included_blocks(data):
