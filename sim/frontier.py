@@ -224,7 +224,7 @@ def format_table(points):
     lines.append("-" * len(header))
     by_key = {(p["workload"], p["variant"], p["rule"], p["target"]): p for p in points}
     for p in points:
-        unit = "dB" if p["metric"] == "psnr_db" else " %"
+        unit = " dB" if p["metric"] == "psnr_db" else " %"
         text = (f"{p['workload']:<9} {p['variant']:<8} {_label(p):<26} {p['padding']:<8} "
                 f"{p['accuracy_mean']:>10.2f} ± {p['accuracy_std']:.2f}{unit} "
                 f"{100 * p['included']:>14.0f} % {p['macs_skipped']:>11.1f} %")
