@@ -681,8 +681,8 @@ def build_parser():
     frontier.add_argument("--targets", default="0.25,0.5,0.75",
                           help="target shares of included padding blocks for the density "
                                "rule (default 0.25,0.5,0.75)")
-    frontier.add_argument("--draws", type=int, default=1,
-                          help="random masks per seed and learned run (default 1)")
+    frontier.add_argument("--draws", type=int, default=2,
+                          help="random masks per seed and learned run (default 2)")
     frontier.add_argument("--epochs", type=int, default=None,
                           help="override every workload's epochs (short runs)")
     frontier.add_argument("--workers", type=int, default=2, help="parallel runs (default 2)")

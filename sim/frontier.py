@@ -11,8 +11,9 @@ For each workload (:data:`golden.workloads.WORKLOADS`) and seed:
   (``TrainConfig.freeze_epochs``, a quarter rounded down: none in runs under 4 epochs), so the
   network settles on the mask it is tested with, as the static runs' networks do;
 * **random**: for every learned run, static runs with a random mask that includes exactly as many
-  padding blocks as the learned run's final mask (``draws`` masks per seed; their accuracies are
-  averaged per seed first). Same network initialization and batches as the learned run.
+  padding blocks as the learned run's final mask (``draws`` masks per seed, default 2; their
+  scores are averaged per seed first). Same network initialization and batches as the learned
+  run.
 
 A point's ``included`` is the share of padding blocks the core computes with its final mask
 (:func:`golden.skipping_mask`: none for zero padding), ``blocks_included`` that count per seed,
@@ -20,8 +21,10 @@ and ``macs_skipped`` the share (percent) of the conv's MAC slots whose contribut
 be zero (:attr:`golden.WorkCounts.macs_skippable`): what the core's counters report when that
 layer runs. ``accuracy_mean`` is the held-out score in the workload's
 ``metric``: accuracy in percent, or for denoising the PSNR in dB (``psnr_db``); ``accuracy_std`` is
-its standard deviation over seeds (population form, as ``padmask train``'s table); for random
-points, of the per-seed means over the draws.
+its standard deviation over seeds (population form, as ``padmask train``'s table). For random
+points ``accuracies`` holds the per-seed means over the draws, and ``accuracy_std`` is the
+spread of every random run (seeds and draws): the spread of one random mask's result, as the
+learned point's is of one learned run's.
 """
 
 import multiprocessing
@@ -126,7 +129,7 @@ def _workers(count):
                 os.environ[name] = value
 
 
-def run_frontier(workloads=tuple(WORKLOADS), *, seeds=5, targets=DEFAULT_TARGETS, draws=1,
+def run_frontier(workloads=tuple(WORKLOADS), *, seeds=5, targets=DEFAULT_TARGETS, draws=2,
                  epochs=None, workers=2, progress=None):
     """Every run of the frontier; returns the points (dicts, see the module docstring).
 
@@ -157,8 +160,10 @@ def run_frontier(workloads=tuple(WORKLOADS), *, seeds=5, targets=DEFAULT_TARGETS
             outcomes[(job[0], job[1])] = (accuracy, included, blocks, skipped)
             if progress is not None:
                 progress(1)
+    every_draw = {}   # random point -> the score of each of its runs
     for key, seed, jobs in twins:
         got = [outcomes[(w, c)] for w, c in jobs]
+        every_draw.setdefault(("random",) + key, []).extend(g[0] for g in got)
         # per seed: the mean over draws (same included count; MACs differ by the blocks' taps)
         runs[(("random",) + key, seed)] = (float(np.mean([g[0] for g in got])), got[0][1],
                                            got[0][2], float(np.mean([g[3] for g in got])))
@@ -185,8 +190,8 @@ def run_frontier(workloads=tuple(WORKLOADS), *, seeds=5, targets=DEFAULT_TARGETS
             "blocks_included": [r[1] for r in per_seed],
             "macs_skipped": float(np.mean([r[3] for r in per_seed])),
             "accuracy_mean": float(accuracy.mean()),
-            # (over seeds, as padmask train's table: the population form, ddof 0)
-            "accuracy_std": float(accuracy.std()),
+            # (as padmask train's table: the population form, ddof 0)
+            "accuracy_std": float(np.std(every_draw[key] if random else accuracy)),
             "accuracies": [float(a) for a in accuracy],
             "seeds": seeds,
             "draws": draws if random else None,

@@ -103,6 +103,20 @@ def test_frontier_points(points):
             assert 0 <= learned["macs_skipped"] <= every
 
 
+def test_random_twins_are_the_learned_runs_count_per_seed_averaged_over_draws(points):
+    """Rebuild the digits' density-0.5 random point from its runs: per seed, the mean over the
+    draws of a random mask with that seed's learned count; the spread over every run."""
+    twin = next(p for p in points if p["workload"] == "digits" and p["variant"] == "random"
+                and p["rule"] == "density")
+    data = load_workload("digits")[1]
+    scores = [[train(TrainConfig(variant="reflect", seed=seed, epochs=1, random_included=n,
+                                 random_draw=draw), data).score for draw in range(2)]
+              for seed, n in enumerate(twin["blocks_included"])]
+    assert twin["accuracies"] == pytest.approx([np.mean(s) for s in scores])
+    assert twin["accuracy_std"] == pytest.approx(np.std(scores))
+    assert len({s for pair in scores for s in pair}) > 1   # the draws are different masks
+
+
 def test_frontier_command_json_and_plot(tmp_path, capsys):
     assert cli.main(["frontier", "--workloads", "digits", "--seeds", "1", "--epochs", "1",
                      "--targets", "0.3", "--json", "--out", str(tmp_path)]) == 0
