@@ -111,8 +111,8 @@ def _key(workload, config):
 
 @contextmanager
 def _workers(count):
-    """Worker processes with one BLAS thread each: the runs' matrices are small, the workers
-    are the parallelism, and more threads than cores slow every run down many times over.
+    """Worker processes with one BLAS thread each: the runs' matrices are small and the workers
+    are the parallelism (a BLAS pool per worker would put more threads than cores to work).
     Spawned (not forked), so each worker's BLAS starts with that setting."""
     names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
     saved = {name: os.environ.get(name) for name in names}
