@@ -478,13 +478,13 @@ class Campaign:
                 else:
                     self.staged_bad.add(reg.error)
                     self._illegal(reg.error)
-            elif kind == "threshold":
+            elif kind in ("threshold", "target"):   # UQ(1, 15) shares: ERRORS.threshold
                 word = self.prng.choice((self.prng.randint(0, fixed.ONE),
                                          self.prng.randint(fixed.ONE + 1, 0xFFFF),
                                          self.prng.getrandbits(32)))
-                self._w(Reg.THRESHOLD, word)
-                if check(by_name("THRESHOLD"), word, p):
-                    self.threshold = word
+                self._w(getattr(Reg, kind.upper()), word)
+                if check(by_name(kind.upper()), word, p):
+                    setattr(self, kind, word)
                 else:
                     self._illegal("threshold")
             elif kind == "learning":   # (18 bits: direction 3 a quarter of them)
@@ -492,15 +492,6 @@ class Campaign:
                 self._w(Reg.LEARNING, word)
                 if not check(by_name("LEARNING"), word, p):
                     self._illegal("bad_write")
-            elif kind == "target":
-                word = self.prng.choice((self.prng.randint(0, fixed.ONE),
-                                         self.prng.randint(fixed.ONE + 1, 0xFFFF),
-                                         self.prng.getrandbits(32)))
-                self._w(Reg.TARGET, word)
-                if check(by_name("TARGET"), word, p):
-                    self.target = word
-                else:
-                    self._illegal("threshold")
             elif kind == "ctrl":
                 if self.prng.random() < 0.5:   # a reserved bit: the whole write is ignored
                     self._w(Reg.CTRL, self.prng.getrandbits(32) | 1 << 3)
