@@ -104,8 +104,6 @@ def _key(workload, config):
     if config.direction is not None:
         rule = config.direction
         return workload, "learned", rule, config.target if rule == "density" else None
-    if config.random_included is not None:
-        return None  # keyed by its learned twin
     return workload, "static", None, 0.0 if config.variant == "zero" else 1.0
 
 
@@ -138,23 +136,18 @@ def run_frontier(workloads=tuple(WORKLOADS), *, seeds=5, targets=DEFAULT_TARGETS
     first = plan(workloads, seeds, targets, epochs)
     runs = {}
     twins = []   # (learned key, seed, [random jobs])
+    second = []
     with _workers(workers) as pool:
-        for job, accuracy, included, blocks, skipped in pool.map(_run, first):
-            workload, config = job
-            runs[(_key(*job), config.seed)] = (accuracy, included, blocks, skipped)
+        for (workload, config), accuracy, included, blocks, skipped in pool.map(_run, first):
+            key = _key(workload, config)
+            runs[(key, config.seed)] = (accuracy, included, blocks, skipped)
+            if config.direction is not None:   # learned: its random twins, same seed and count
+                static = replace(config, variant=config.dynamic_mode, random_included=included)
+                jobs = [(workload, replace(static, random_draw=d)) for d in range(draws)]
+                twins.append((key, config.seed, jobs))
+                second += jobs
             if progress is not None:
                 progress(1)
-        second = []
-        for (key, seed), (_, included, _, _) in list(runs.items()):
-            if key[1] != "learned":
-                continue
-            learned = next(c for w, c in first if w == key[0] and c.seed == seed
-                           and _key(w, c) == key)
-            static = replace(learned, variant=learned.dynamic_mode,
-                             random_included=included)
-            jobs = [(key[0], replace(static, random_draw=d)) for d in range(draws)]
-            twins.append((key, seed, jobs))
-            second += jobs
         outcomes = {}
         for job, accuracy, included, blocks, skipped in pool.map(_run, second):
             outcomes[(job[0], job[1])] = (accuracy, included, blocks, skipped)
